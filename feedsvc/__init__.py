@@ -1,0 +1,40 @@
+"""feedsvc: multilingual news syndication. ``create_app()`` wires everything together."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from flask import Flask
+
+from . import db, i18n, metrics
+from .config import load_settings
+
+__all__ = ["create_app"]
+
+
+def create_app(config: Mapping[str, str] | None = None) -> Flask:
+    """Build the app from ``FEEDSVC_*`` variables (or from ``config``, a mapping of them)."""
+    app = Flask(__name__)
+    settings = load_settings(Path(app.instance_path), config)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_request_bytes,
+        JSON_SORT_KEYS=False,
+    )
+    app.extensions["feedsvc.settings"] = settings
+
+    db.init_app(app, settings.database_url)
+    metrics.init_app(app)
+    i18n.init_app(app, settings)
+
+    from .web import api, ops, problems
+
+    problems.register(app, api.bp.url_prefix or "/api")
+    app.register_blueprint(api.bp)
+    app.register_blueprint(ops.bp)
+
+    from .cli import register_commands
+
+    register_commands(app)
+    return app

@@ -1,0 +1,227 @@
+"""Editing sections and articles: validation beyond the schema, slugs, revisions, upserts."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from .config import SOURCE_LANGUAGE, canonical_language_tag
+from .domain import (
+    Article,
+    Conflict,
+    FieldError,
+    Gone,
+    Invalid,
+    PreconditionFailed,
+    Section,
+)
+from .sanitize import clean_html, clean_text
+from .schemas import ArticleIn, ArticlePatch, SectionIn, SectionPatch, parse_document
+from .store import Store
+
+Clock = Callable[[], datetime]
+ETagMatcher = Callable[[str], bool]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def slugify(text: str, max_length: int = 80) -> str:
+    """ASCII slug from a title: 'GDD's 3.2 bn plan' → 'gdds-3-2-bn-plan'."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", ascii_text.lower().replace("'", ""))
+    slug = ""
+    for word in words:
+        candidate = f"{slug}-{word}" if slug else word
+        if len(candidate) > max_length:
+            break
+        slug = candidate
+    return slug or "article"
+
+
+@dataclass(frozen=True)
+class Saved:
+    """The outcome of a write: the stored article and what happened to it."""
+
+    article: Article
+    created: bool = False
+    changed: bool = True
+
+
+class Editor:
+    """The editor's operations; one instance per unit of work."""
+
+    def __init__(self, store: Store, clock: Clock = utcnow) -> None:
+        self.store = store
+        self.clock = clock
+
+    # -- sections ---------------------------------------------------------
+
+    def create_section(self, doc: SectionIn) -> Section:
+        names = _section_names(doc.names, require_source=True)
+        if self.store.section_exists(doc.path):
+            raise Conflict(f"section {doc.path!r} already exists")
+        self._require_parent(doc.path, "/path")
+        return self.store.add_section(doc.path, names, self.clock())
+
+    def update_section(self, path: str, doc: SectionPatch) -> Section:
+        section = self.store.section(path)
+        now = self.clock()
+        if doc.names:
+            section = self.store.rename_section(path, _section_names(doc.names), now)
+        if doc.path is not None and doc.path != path:
+            if doc.path == path or doc.path.startswith(path + "/"):
+                raise Invalid([FieldError("/path", "a section cannot move below itself")])
+            if self.store.section_exists(doc.path):
+                raise Conflict(f"section {doc.path!r} already exists")
+            self._require_parent(doc.path, "/path")
+            section = self.store.move_section(path, doc.path, now)
+        return section
+
+    def _require_parent(self, path: str, pointer: str) -> None:
+        parent, _, _ = path.rpartition("/")
+        if parent and not self.store.section_exists(parent):
+            raise Invalid([FieldError(pointer, f"parent section {parent!r} does not exist")])
+
+    # -- articles ---------------------------------------------------------
+
+    def upsert(self, doc: ArticleIn) -> Saved:
+        """POST semantics: create, or update the article with the same external_id."""
+        existing = self.store.article_by_external_id(doc.external_id) if doc.external_id else None
+        if existing is None:
+            return self._create(doc)
+        return self._save(existing, doc.section, self._fields(doc, existing))
+
+    def replace(self, article_id: int, doc: ArticleIn, if_match: ETagMatcher) -> Saved:
+        current = self._current(article_id, if_match)
+        if doc.external_id is not None and doc.external_id != current.external_id:
+            raise Invalid([FieldError("/external_id", "cannot be changed")])
+        return self._save(current, doc.section, self._fields(doc, current))
+
+    def patch(self, article_id: int, doc: ArticlePatch, if_match: ETagMatcher) -> Saved:
+        current = self._current(article_id, if_match)
+        given = doc.model_dump(exclude_unset=True)
+        for required in ("section", "title", "body_html", "published_at"):
+            if required in given and given[required] is None:
+                raise Invalid([FieldError(f"/{required}", "cannot be null")])
+        merged = _article_document(current) | given
+        return self._save(
+            current, merged["section"], self._fields(parse_document(ArticleIn, merged), current)
+        )
+
+    def delete(self, article_id: int, if_match: ETagMatcher | None) -> Article:
+        current = self._current(article_id, if_match)
+        return self.store.delete_article(current.id, self.clock())
+
+    def _current(self, article_id: int, if_match: ETagMatcher | None) -> Article:
+        article = self.store.article(article_id)
+        if article.deleted_at is not None:
+            raise Gone(f"article {article_id} was deleted at {article.deleted_at.isoformat()}")
+        if if_match is not None and not if_match(article.etag):
+            raise PreconditionFailed(
+                f"article {article_id} is at revision {article.revision}; fetch it again"
+            )
+        return article
+
+    def _create(self, doc: ArticleIn) -> Saved:
+        fields = self._fields(doc, None)
+        self._require_section(doc.section)
+        external_id = doc.external_id or f"urn:uuid:{uuid.uuid4()}"
+        if self.store.article_by_external_id(external_id) is not None:
+            raise Conflict(f"external_id {external_id!r} is taken")
+        article = self.store.add_article(external_id, doc.section, fields, self.clock())
+        return Saved(article, created=True)
+
+    def _save(self, current: Article, section: str, fields: dict[str, Any]) -> Saved:
+        self._require_section(section)
+        unchanged = (
+            current.deleted_at is None
+            and section == current.section_path
+            and all(getattr(current, name) == _comparable(value) for name, value in fields.items())
+        )
+        if unchanged:
+            return Saved(current, changed=False)
+        return Saved(self.store.update_article(current.id, section, fields, self.clock()))
+
+    def _require_section(self, path: str) -> None:
+        if not self.store.section_exists(path):
+            raise Invalid([FieldError("/section", f"section {path!r} does not exist")])
+
+    def _fields(self, doc: ArticleIn, current: Article | None) -> dict[str, Any]:
+        """Sanitized column values; the slug and publication time stay put unless given."""
+        body_html = clean_html(doc.body_html)
+        title = clean_text(doc.title)
+        errors = []
+        if not body_html:
+            errors.append(FieldError("/body_html", "has no content left after sanitizing"))
+        if not title:
+            errors.append(FieldError("/title", "has no text left after removing markup"))
+        if errors:
+            raise Invalid(errors)
+        return {
+            "title": title,
+            "summary": clean_text(doc.summary) if doc.summary else None,
+            "body_html": body_html,
+            "author": doc.author or None,
+            "published_at": doc.published_at or (current.published_at if current else self.clock()),
+            "source_name": doc.source_name or None,
+            "source_url": doc.source_url,
+            "image_url": doc.image_url,
+            "tags": list(dict.fromkeys(tag for tag in doc.tags if tag)),
+            "slug": self._slug(doc, current),
+        }
+
+    def _slug(self, doc: ArticleIn, current: Article | None) -> str:
+        current_id = current.id if current else None
+        if doc.slug:
+            if self.store.slug_taken(doc.slug, except_id=current_id):
+                raise Conflict(f"slug {doc.slug!r} is used by another article")
+            return doc.slug
+        if current is not None:
+            return current.slug
+        base = slugify(doc.title)
+        taken = self.store.slugs_starting_with(base)
+        if base not in taken:
+            return base
+        return next(f"{base}-{n}" for n in range(2, len(taken) + 3) if f"{base}-{n}" not in taken)
+
+
+def _comparable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _article_document(article: Article) -> dict[str, Any]:
+    return {
+        "section": article.section_path,
+        "title": article.title,
+        "body_html": article.body_html,
+        "summary": article.summary,
+        "author": article.author,
+        "published_at": article.published_at,
+        "slug": article.slug,
+        "source_name": article.source_name,
+        "source_url": article.source_url,
+        "image_url": article.image_url,
+        "tags": list(article.tags),
+    }
+
+
+def _section_names(names: dict[str, str], require_source: bool = False) -> dict[str, str]:
+    canonical: dict[str, str] = {}
+    errors = []
+    for tag, name in names.items():
+        try:
+            canonical[canonical_language_tag(tag)] = name
+        except ValueError as exc:
+            errors.append(FieldError(f"/names/{tag}", str(exc)))
+    if require_source and SOURCE_LANGUAGE not in canonical and not errors:
+        errors.append(FieldError("/names/en", "an English name is required"))
+    if errors:
+        raise Invalid(errors)
+    return canonical

@@ -1,0 +1,186 @@
+"""Typed settings read from ``FEEDSVC_*`` variables; a bad value stops start-up."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from babel import Locale, UnknownLocaleError
+
+SOURCE_LANGUAGE = "en"
+
+
+class ConfigError(ValueError):
+    """A configuration value is wrong; the message names the variable."""
+
+
+class PublishPolicy(StrEnum):
+    """When a translated variant appears in feeds and pages."""
+
+    MACHINE = "machine"  # at once, labelled as machine-translated
+    REVIEWED = "reviewed"  # only once every segment is approved
+
+
+@dataclass(frozen=True)
+class Language:
+    tag: str  # canonical BCP 47 spelling, e.g. "zh-Hans"
+    policy: PublishPolicy
+
+    @property
+    def url_tag(self) -> str:
+        """The lowercase spelling used in URLs (``/zh-hans/``)."""
+        return self.tag.lower()
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    base_url: str = "http://localhost:8000"
+    site_name: str = "feedsvc News"
+    publisher: str = "feedsvc"
+    copyright: str = "Copyright © feedsvc. All rights reserved."
+    languages: tuple[Language, ...] = (
+        Language(SOURCE_LANGUAGE, PublishPolicy.MACHINE),
+        Language("zh-Hans", PublishPolicy.REVIEWED),
+    )
+    secret_key: str = ""
+    max_request_bytes: int = 1_048_576
+    redis_url: str | None = None
+    argos_packages_dir: str | None = None
+
+    @property
+    def language_tags(self) -> tuple[str, ...]:
+        return tuple(lang.tag for lang in self.languages)
+
+    @property
+    def target_languages(self) -> tuple[Language, ...]:
+        return self.languages[1:]
+
+    def language(self, tag: str) -> Language | None:
+        """The configured language matching ``tag`` in any letter case."""
+        wanted = tag.lower()
+        return next((lang for lang in self.languages if lang.url_tag == wanted), None)
+
+
+_TAG_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+def canonical_language_tag(tag: str) -> str:
+    """Normalise a BCP 47 tag's letter case (``ZH-hans`` → ``zh-Hans``); ValueError if unknown."""
+    tag = tag.strip().replace("_", "-")
+    if not _TAG_RE.match(tag):
+        raise ValueError(f"{tag!r} is not a BCP 47 language tag")
+    try:
+        locale = Locale.parse(tag, sep="-")
+    except (UnknownLocaleError, ValueError) as exc:
+        raise ValueError(f"{tag!r} is not a language Babel knows") from exc
+    parts = [locale.language]
+    if locale.script:
+        parts.append(locale.script)
+    if locale.territory:
+        parts.append(locale.territory)
+    canonical = "-".join(parts)
+    if canonical.lower() != tag.lower():
+        raise ValueError(f"{tag!r} is not a canonical BCP 47 tag (did you mean {canonical!r}?)")
+    return canonical
+
+
+def parse_languages(value: str, variable: str = "FEEDSVC_LANGUAGES") -> tuple[Language, ...]:
+    """Parse ``en,zh-Hans:reviewed,fr:machine``: English first, an optional policy per tag."""
+    languages: list[Language] = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        tag, _, policy_text = item.partition(":")
+        try:
+            canonical = canonical_language_tag(tag)
+        except ValueError as exc:
+            raise ConfigError(f"{variable}: {exc}") from exc
+        try:
+            policy = PublishPolicy(policy_text or PublishPolicy.MACHINE)
+        except ValueError as exc:
+            raise ConfigError(
+                f"{variable}: policy {policy_text!r} for {canonical} "
+                "must be 'machine' or 'reviewed'"
+            ) from exc
+        if any(lang.tag == canonical for lang in languages):
+            raise ConfigError(f"{variable}: {canonical} is listed twice")
+        languages.append(Language(canonical, policy))
+    if not languages or languages[0].tag != SOURCE_LANGUAGE:
+        raise ConfigError(f"{variable}: the list must start with the source language 'en'")
+    return tuple(languages)
+
+
+def _absolute_http_url(value: str, variable: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError(f"{variable}: {value!r} must be an absolute http(s) URL")
+    return value.rstrip("/")
+
+
+def _positive_int(value: str, variable: str) -> int:
+    try:
+        number = int(value)
+    except ValueError as exc:
+        raise ConfigError(f"{variable}: {value!r} is not an integer") from exc
+    if number <= 0:
+        raise ConfigError(f"{variable}: must be greater than 0, got {number}")
+    return number
+
+
+def _secret_key(instance_path: Path) -> str:
+    """A random key kept in the instance folder, so a demo needs no setup."""
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def load_settings(instance_path: Path, environ: Mapping[str, str] | None = None) -> Settings:
+    """Build Settings from ``FEEDSVC_*`` variables (``environ`` defaults to os.environ)."""
+    env = os.environ if environ is None else environ
+
+    def get(name: str) -> str | None:
+        value = env.get(f"FEEDSVC_{name}")
+        return value.strip() if value is not None and value.strip() else None
+
+    database_url = get("DATABASE_URL") or f"sqlite:///{instance_path / 'feedsvc.sqlite3'}"
+    if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", database_url):
+        raise ConfigError(
+            "FEEDSVC_DATABASE_URL: only sqlite:// and postgresql:// URLs are supported"
+        )
+
+    values: dict[str, object] = {"database_url": database_url}
+    if (base_url := get("BASE_URL")) is not None:
+        values["base_url"] = _absolute_http_url(base_url, "FEEDSVC_BASE_URL")
+    for name, key in (
+        ("SITE_NAME", "site_name"),
+        ("PUBLISHER", "publisher"),
+        ("COPYRIGHT", "copyright"),
+    ):
+        if (text := get(name)) is not None:
+            values[key] = text
+    if (languages := get("LANGUAGES")) is not None:
+        values["languages"] = parse_languages(languages)
+    if (max_bytes := get("MAX_REQUEST_BYTES")) is not None:
+        values["max_request_bytes"] = _positive_int(max_bytes, "FEEDSVC_MAX_REQUEST_BYTES")
+    if (redis_url := get("REDIS_URL")) is not None:
+        if not redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise ConfigError("FEEDSVC_REDIS_URL: must start with redis://, rediss:// or unix://")
+        values["redis_url"] = redis_url
+    values["argos_packages_dir"] = get("ARGOS_PACKAGES_DIR")
+    secret = get("SECRET_KEY")
+    if secret is not None and len(secret) < 16:
+        raise ConfigError("FEEDSVC_SECRET_KEY: must be at least 16 characters")
+    values["secret_key"] = secret or _secret_key(instance_path)
+    return Settings(**values)  # type: ignore[arg-type]

@@ -1,0 +1,157 @@
+"""Plain data types and domain errors shared by services, storage and the web layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    EDITOR = "editor"
+    TRANSLATOR = "translator"
+
+
+class VariantOrigin(StrEnum):
+    """Who produced a translated variant's text."""
+
+    HUMAN = "human"
+    MACHINE = "machine"
+
+
+class VariantStatus(StrEnum):
+    DRAFT = "draft"
+    MACHINE_TRANSLATED = "machine_translated"
+    REVIEWED = "reviewed"
+
+
+@dataclass(frozen=True)
+class Section:
+    id: int
+    path: str
+    parent_path: str | None
+    names: dict[str, str]
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def slug(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class Article:
+    id: int
+    external_id: str
+    section_path: str
+    slug: str
+    title: str
+    summary: str | None
+    body_html: str
+    author: str | None
+    published_at: datetime
+    source_name: str | None
+    source_url: str | None
+    image_url: str | None
+    tags: tuple[str, ...]
+    revision: int
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None = None
+
+    @property
+    def etag(self) -> str:
+        """Strong validator for If-Match: changes with every stored revision."""
+        return f'"article-{self.id}-r{self.revision}"'
+
+
+@dataclass(frozen=True)
+class Variant:
+    """An article's text in a target language (human or machine made)."""
+
+    article_id: int
+    lang: str
+    title: str
+    summary: str | None
+    body_html: str
+    origin: VariantOrigin
+    status: VariantStatus
+    source_revision: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    id: int
+    name: str
+    role: Role
+    languages: tuple[str, ...]
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+    def may_translate(self, lang: str) -> bool:
+        return self.role is Role.ADMIN or (self.role is Role.TRANSLATOR and lang in self.languages)
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One invalid input: a JSON pointer into the body (or a query parameter) and a message."""
+
+    pointer: str | None
+    detail: str
+    parameter: str | None = None
+
+    @property
+    def where(self) -> str:
+        return self.pointer or f"?{self.parameter}"
+
+
+# Domain errors: services raise them, the web layer maps each to one HTTP status.
+
+
+class DomainError(Exception):
+    """Base for errors a caller can act on."""
+
+
+class NotFound(DomainError):
+    pass
+
+
+class Gone(DomainError):
+    """The thing existed and was deleted; a tombstone remains."""
+
+
+class Conflict(DomainError):
+    pass
+
+
+class PreconditionFailed(DomainError):
+    """An If-Match validator no longer matches the stored revision."""
+
+
+@dataclass
+class Invalid(DomainError):
+    """Input failed validation; carries one message per field."""
+
+    errors: list[FieldError] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return "; ".join(f"{e.where}: {e.detail}" for e in self.errors)

@@ -1,0 +1,54 @@
+"""Prometheus metrics: requests by endpoint and status, and a latency histogram."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Flask, Response, g, request
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+EXTENSION_KEY = "feedsvc.metrics"
+
+
+class Metrics:
+    def __init__(self) -> None:
+        # One registry per app, so several apps in one process (tests) don't collide.
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "feedsvc_http_requests",
+            "HTTP requests answered",
+            ["endpoint", "method", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "feedsvc_http_request_duration_seconds",
+            "Time to answer an HTTP request",
+            ["endpoint"],
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
+
+    def exposition(self) -> Response:
+        return Response(generate_latest(self.registry), mimetype=CONTENT_TYPE_LATEST)
+
+
+def init_app(app: Flask) -> Metrics:
+    metrics = Metrics()
+    app.extensions[EXTENSION_KEY] = metrics
+
+    @app.before_request
+    def start_timer() -> None:
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def record(response: Response) -> Response:
+        started = g.pop("request_started", None)
+        # The route pattern, not the raw path, so label values stay few.
+        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+        metrics.requests.labels(endpoint, request.method, str(response.status_code)).inc()
+        if started is not None:
+            metrics.latency.labels(endpoint).observe(time.perf_counter() - started)
+        return response
+
+    return metrics

@@ -1,0 +1,250 @@
+"""Request and response documents of the API and the JSONL import (pydantic).
+
+The same models validate input, serialize output and produce the OpenAPI schemas,
+so the published description cannot drift from what the code accepts.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+)
+
+from .domain import FieldError, Invalid, Role
+
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+SECTION_PATH_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:/[a-z0-9]+(?:-[a-z0-9]+)*){0,5}$"
+LANGUAGE_TAG_PATTERN = r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$"
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+def _no_control_characters(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    return value.strip()
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in value):
+        raise ValueError("must be an absolute http or https URL")
+    return value
+
+
+def parse_rfc3339(value: Any) -> datetime:
+    """RFC 3339 date-time with an explicit offset; numbers and naive times are refused."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str) and re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", value):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise ValueError(
+                "must be an RFC 3339 date-time, e.g. 2026-02-19T09:30:00+08:00"
+            ) from exc
+    else:
+        raise ValueError("must be an RFC 3339 date-time, e.g. 2026-02-19T09:30:00+08:00")
+    if parsed.tzinfo is None:
+        raise ValueError("must include a UTC offset (Z or +08:00)")
+    return parsed
+
+
+PlainText = Annotated[str, AfterValidator(_no_control_characters)]
+HttpUrl = Annotated[
+    str, Field(max_length=2000, json_schema_extra={"format": "uri"}), AfterValidator(_http_url)
+]
+Timestamp = Annotated[datetime, BeforeValidator(parse_rfc3339)]
+Slug = Annotated[str, Field(min_length=1, max_length=200, pattern=SLUG_PATTERN)]
+SectionPath = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=512,
+        pattern=SECTION_PATH_PATTERN,
+        examples=["news/media-views-of-huangpu"],
+    ),
+]
+LanguageTag = Annotated[str, Field(pattern=LANGUAGE_TAG_PATTERN, max_length=35)]
+Tag = Annotated[PlainText, Field(min_length=1, max_length=50)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ArticleIn(Strict):
+    """A whole article: POST creates (or updates by external_id), PUT replaces."""
+
+    section: SectionPath
+    title: Annotated[PlainText, Field(min_length=1, max_length=500)]
+    body_html: Annotated[str, Field(min_length=1, max_length=500_000)]
+    summary: Annotated[PlainText, Field(max_length=2000)] | None = None
+    author: Annotated[PlainText, Field(max_length=200)] | None = None
+    published_at: Timestamp | None = None
+    slug: Slug | None = None
+    external_id: Annotated[PlainText, Field(min_length=1, max_length=200)] | None = None
+    source_name: Annotated[PlainText, Field(max_length=200)] | None = None
+    source_url: HttpUrl | None = None
+    image_url: HttpUrl | None = None
+    tags: Annotated[list[Tag], Field(max_length=20)] = Field(default_factory=list)
+
+
+class ArticlePatch(Strict):
+    """Some fields of an article; a field set to null is cleared."""
+
+    section: SectionPath | None = None
+    title: Annotated[PlainText, Field(min_length=1, max_length=500)] | None = None
+    body_html: Annotated[str, Field(min_length=1, max_length=500_000)] | None = None
+    summary: Annotated[PlainText, Field(max_length=2000)] | None = None
+    author: Annotated[PlainText, Field(max_length=200)] | None = None
+    published_at: Timestamp | None = None
+    slug: Slug | None = None
+    source_name: Annotated[PlainText, Field(max_length=200)] | None = None
+    source_url: HttpUrl | None = None
+    image_url: HttpUrl | None = None
+    tags: Annotated[list[Tag], Field(max_length=20)] | None = None
+
+
+class SectionIn(Strict):
+    path: SectionPath
+    names: Annotated[
+        dict[LanguageTag, Annotated[PlainText, Field(min_length=1, max_length=200)]],
+        Field(description="Display names by language tag; 'en' is required."),
+    ]
+
+
+class SectionPatch(Strict):
+    """Rename (``names``, merged into the existing ones) and/or move (``path``)."""
+
+    path: SectionPath | None = None
+    names: dict[LanguageTag, Annotated[PlainText, Field(min_length=1, max_length=200)]] | None = (
+        None
+    )
+
+
+class TokenIn(Strict):
+    name: Annotated[PlainText, Field(min_length=1, max_length=200)]
+    role: Role
+    languages: Annotated[list[LanguageTag], Field(max_length=50)] = Field(default_factory=list)
+
+
+# -- responses ---------------------------------------------------------------
+
+
+class VariantSummary(BaseModel):
+    lang: str
+    origin: str
+    status: str
+    source_revision: int
+    updated_at: datetime
+
+
+class ArticleOut(BaseModel):
+    id: int
+    external_id: str
+    section: str
+    slug: str
+    title: str
+    summary: str | None
+    body_html: str
+    author: str | None
+    published_at: datetime
+    source_name: str | None
+    source_url: str | None
+    image_url: str | None
+    tags: list[str]
+    revision: int
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
+    translations: list[VariantSummary]
+
+
+class ArticleList(BaseModel):
+    items: list[ArticleOut]
+    page: int
+    per_page: int
+    total: int
+    pages: int
+
+
+class SectionOut(BaseModel):
+    path: str
+    parent: str | None
+    names: dict[str, str]
+    created_at: datetime
+    updated_at: datetime
+
+
+class SectionList(BaseModel):
+    items: list[SectionOut]
+
+
+class TokenOut(BaseModel):
+    id: int
+    name: str
+    role: Role
+    languages: list[str]
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class TokenCreated(TokenOut):
+    token: str = Field(description="The secret. It is shown only in this response.")
+
+
+class TokenList(BaseModel):
+    items: list[TokenOut]
+
+
+class ProblemFieldError(BaseModel):
+    pointer: str | None = Field(None, description="JSON Pointer (RFC 6901) into the body")
+    parameter: str | None = Field(None, description="The query parameter at fault")
+    detail: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[ProblemFieldError] | None = None
+
+
+def field_errors(exc: ValidationError, prefix: str = "") -> list[FieldError]:
+    """pydantic's errors as JSON pointers with short human messages."""
+    errors = []
+    for error in exc.errors(include_url=False):
+        pointer = prefix + "".join(f"/{part}" for part in error["loc"])
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "unknown field"
+        elif error["type"] == "missing":
+            message = "is required"
+        elif message.startswith("Value error, "):
+            message = message.removeprefix("Value error, ")
+        errors.append(FieldError(pointer or "/", message))
+    return errors
+
+
+def parse_document(model: type[Any], data: Any) -> Any:
+    """Validate a decoded JSON document; raise Invalid with one message per field."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise Invalid(field_errors(exc)) from exc

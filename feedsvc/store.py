@@ -1,0 +1,404 @@
+"""Every query. Takes a Session, returns domain objects, raises NotFound."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, delete, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from .db.tables import (
+    ApiTokenRow,
+    ArticleRow,
+    SectionAliasRow,
+    SectionNameRow,
+    SectionRow,
+    VariantRow,
+)
+from .domain import (
+    ApiToken,
+    Article,
+    NotFound,
+    Page,
+    Role,
+    Section,
+    Variant,
+    VariantOrigin,
+    VariantStatus,
+)
+
+ARTICLE_FIELDS = (
+    "title",
+    "summary",
+    "body_html",
+    "author",
+    "published_at",
+    "source_name",
+    "source_url",
+    "image_url",
+    "tags",
+    "slug",
+)
+
+
+def token_digest(secret: str) -> str:
+    """Tokens are long random strings, so a plain SHA-256 is enough to store them safely."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ArticleFilter:
+    section_path: str | None = None  # the section and its subsections
+    since: datetime | None = None  # changed (updated or deleted) at or after
+    include_deleted: bool = False
+
+
+class Store:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- sections ---------------------------------------------------------
+
+    def sections(self) -> list[Section]:
+        rows = self.session.scalars(select(SectionRow).order_by(SectionRow.path))
+        return [_section(row) for row in rows]
+
+    def section(self, path: str) -> Section:
+        return _section(self._section_row(path))
+
+    def section_exists(self, path: str) -> bool:
+        query = select(SectionRow.id).where(SectionRow.path == path)
+        return self.session.scalar(query) is not None
+
+    def section_alias(self, old_path: str) -> str | None:
+        """The current path of a section that used to live at ``old_path``."""
+        query = (
+            select(SectionRow.path)
+            .join(SectionAliasRow, SectionAliasRow.section_id == SectionRow.id)
+            .where(SectionAliasRow.path == old_path)
+        )
+        return self.session.scalar(query)
+
+    def add_section(self, path: str, names: dict[str, str], now: datetime) -> Section:
+        parent_path, _, _ = path.rpartition("/")
+        parent = self._section_row(parent_path) if parent_path else None
+        row = SectionRow(
+            path=path,
+            parent_id=parent.id if parent else None,
+            created_at=now,
+            updated_at=now,
+            names=[SectionNameRow(lang=lang, name=name) for lang, name in names.items()],
+        )
+        self.session.add(row)
+        self.session.flush()
+        self.session.execute(delete(SectionAliasRow).where(SectionAliasRow.path == path))
+        return _section(row)
+
+    def rename_section(self, path: str, names: dict[str, str], now: datetime) -> Section:
+        row = self._section_row(path)
+        existing = {name.lang: name for name in row.names}
+        for lang, name in names.items():
+            if lang in existing:
+                existing[lang].name = name
+            else:
+                row.names.append(SectionNameRow(lang=lang, name=name))
+        row.updated_at = now
+        self.session.flush()
+        return _section(row)
+
+    def move_section(self, path: str, new_path: str, now: datetime) -> Section:
+        """Give a section (and its subtree) a new path; old paths become aliases."""
+        row = self._section_row(path)
+        parent_path, _, _ = new_path.rpartition("/")
+        parent = self._section_row(parent_path) if parent_path else None
+        subtree = self.session.scalars(
+            select(SectionRow).where(
+                or_(
+                    SectionRow.id == row.id, SectionRow.path.startswith(path + "/", autoescape=True)
+                )
+            )
+        ).all()
+        old_paths = {member.id: member.path for member in subtree}
+        # Two steps so the unique index on path never sees a transient clash.
+        for member in subtree:
+            member.path = f"\x1fmoving\x1f{member.id}"
+        self.session.flush()
+        new_paths = [new_path + old_paths[m.id][len(path) :] for m in subtree]
+        self.session.execute(delete(SectionAliasRow).where(SectionAliasRow.path.in_(new_paths)))
+        for member, member_path in zip(subtree, new_paths, strict=True):
+            member.path = member_path
+            self.session.add(
+                SectionAliasRow(path=old_paths[member.id], section_id=member.id, created_at=now)
+            )
+        row.parent_id = parent.id if parent else None
+        row.updated_at = now
+        self.session.flush()
+        return _section(row)
+
+    def _section_row(self, path: str) -> SectionRow:
+        row = self.session.scalar(select(SectionRow).where(SectionRow.path == path))
+        if row is None:
+            raise NotFound(f"no section at path {path!r}")
+        return row
+
+    # -- articles ---------------------------------------------------------
+
+    def article(self, article_id: int) -> Article:
+        return _article(self._article_row(article_id))
+
+    def article_by_external_id(self, external_id: str) -> Article | None:
+        row = self.session.scalar(select(ArticleRow).where(ArticleRow.external_id == external_id))
+        return _article(row) if row else None
+
+    def articles_by_external_id(self, external_ids: Iterable[str]) -> dict[str, Article]:
+        ids = list(set(external_ids))
+        rows = self.session.scalars(select(ArticleRow).where(ArticleRow.external_id.in_(ids)))
+        return {row.external_id: _article(row) for row in rows}
+
+    def slug_taken(self, slug: str, except_id: int | None = None) -> bool:
+        query = select(ArticleRow.id).where(ArticleRow.slug == slug)
+        if except_id is not None:
+            query = query.where(ArticleRow.id != except_id)
+        return self.session.scalar(query) is not None
+
+    def slugs_starting_with(self, prefix: str) -> set[str]:
+        query = select(ArticleRow.slug).where(ArticleRow.slug.startswith(prefix, autoescape=True))
+        return set(self.session.scalars(query))
+
+    def articles(self, where: ArticleFilter, page: int, per_page: int) -> Page[Article]:
+        query = self._filtered(select(ArticleRow), where)
+        total = self.session.scalar(self._filtered(select(func.count(ArticleRow.id)), where)) or 0
+        order = (
+            (ArticleRow.updated_at, ArticleRow.id)
+            if where.since
+            else (ArticleRow.published_at.desc(), ArticleRow.id.desc())
+        )
+        rows = self.session.scalars(
+            query.order_by(*order).limit(per_page).offset((page - 1) * per_page)
+        )
+        return Page([_article(row) for row in rows], page, per_page, total)
+
+    def all_articles(self, batch: int = 500) -> Iterator[Article]:
+        """Every article including tombstones, oldest first, streamed in batches."""
+        last_id = 0
+        while True:
+            rows = self.session.scalars(
+                select(ArticleRow)
+                .where(ArticleRow.id > last_id)
+                .order_by(ArticleRow.id)
+                .limit(batch)
+            ).all()
+            if not rows:
+                return
+            yield from (_article(row) for row in rows)
+            last_id = rows[-1].id
+
+    def _filtered(self, query: Select[Any], where: ArticleFilter) -> Select[Any]:
+        if where.section_path is not None:
+            query = query.join(SectionRow, SectionRow.id == ArticleRow.section_id).where(
+                or_(
+                    SectionRow.path == where.section_path,
+                    SectionRow.path.startswith(where.section_path + "/", autoescape=True),
+                )
+            )
+        if where.since is not None:
+            query = query.where(ArticleRow.updated_at >= where.since)
+        if not where.include_deleted:
+            query = query.where(ArticleRow.deleted_at.is_(None))
+        return query
+
+    def add_article(
+        self, external_id: str, section_path: str, fields: dict[str, Any], now: datetime
+    ) -> Article:
+        row = ArticleRow(
+            external_id=external_id,
+            section_id=self._section_row(section_path).id,
+            revision=1,
+            created_at=now,
+            updated_at=now,
+            **fields,
+        )
+        self.session.add(row)
+        self.session.flush()
+        return _article(row)
+
+    def update_article(
+        self, article_id: int, section_path: str, fields: dict[str, Any], now: datetime
+    ) -> Article:
+        """Store new field values as a new revision (also revives a tombstone)."""
+        row = self._article_row(article_id)
+        row.section_id = self._section_row(section_path).id
+        for name, value in fields.items():
+            setattr(row, name, value)
+        row.revision += 1
+        row.updated_at = now
+        row.deleted_at = None
+        self.session.flush()
+        return _article(row)
+
+    def delete_article(self, article_id: int, now: datetime) -> Article:
+        """Soft delete: the row stays as a tombstone so sync clients see the deletion."""
+        row = self._article_row(article_id)
+        row.deleted_at = now
+        row.updated_at = now
+        row.revision += 1
+        self.session.flush()
+        return _article(row)
+
+    def _article_row(self, article_id: int) -> ArticleRow:
+        row = self.session.get(ArticleRow, article_id)
+        if row is None:
+            raise NotFound(f"no article with id {article_id}")
+        return row
+
+    # -- variants ---------------------------------------------------------
+
+    def variants_of(self, article_ids: Sequence[int]) -> dict[int, list[Variant]]:
+        found: dict[int, list[Variant]] = {article_id: [] for article_id in article_ids}
+        rows = self.session.scalars(
+            select(VariantRow)
+            .where(VariantRow.article_id.in_(list(article_ids)))
+            .order_by(VariantRow.lang)
+        )
+        for row in rows:
+            found[row.article_id].append(_variant(row))
+        return found
+
+    def save_variant(self, variant: Variant) -> Variant:
+        """Insert or replace the variant of (article, lang); keeps updated_at if text is equal."""
+        row = self.session.scalar(
+            select(VariantRow).where(
+                VariantRow.article_id == variant.article_id, VariantRow.lang == variant.lang
+            )
+        )
+        values = {
+            "title": variant.title,
+            "summary": variant.summary,
+            "body_html": variant.body_html,
+            "origin": variant.origin.value,
+            "status": variant.status.value,
+            "source_revision": variant.source_revision,
+        }
+        if row is None:
+            row = VariantRow(
+                article_id=variant.article_id,
+                lang=variant.lang,
+                created_at=variant.updated_at,
+                updated_at=variant.updated_at,
+                **values,
+            )
+            self.session.add(row)
+        elif any(getattr(row, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(row, name, value)
+            row.updated_at = variant.updated_at
+        self.session.flush()
+        return _variant(row)
+
+    # -- tokens -----------------------------------------------------------
+
+    def add_token(
+        self, name: str, secret: str, role: Role, languages: Sequence[str], now: datetime
+    ) -> ApiToken:
+        row = ApiTokenRow(
+            name=name,
+            token_hash=token_digest(secret),
+            prefix=secret[:12],
+            role=role.value,
+            languages=list(languages),
+            created_at=now,
+        )
+        self.session.add(row)
+        self.session.flush()
+        return _token(row)
+
+    def token_by_secret(self, secret: str) -> ApiToken | None:
+        row = self.session.scalar(
+            select(ApiTokenRow).where(ApiTokenRow.token_hash == token_digest(secret))
+        )
+        return _token(row) if row else None
+
+    def touch_token(self, token_id: int, now: datetime) -> None:
+        self.session.execute(
+            update(ApiTokenRow).where(ApiTokenRow.id == token_id).values(last_used_at=now)
+        )
+
+    def tokens(self) -> list[ApiToken]:
+        return [
+            _token(row)
+            for row in self.session.scalars(select(ApiTokenRow).order_by(ApiTokenRow.id))
+        ]
+
+    def revoke_token(self, token_id: int, now: datetime) -> ApiToken:
+        row = self.session.get(ApiTokenRow, token_id)
+        if row is None:
+            raise NotFound(f"no token with id {token_id}")
+        if row.revoked_at is None:
+            row.revoked_at = now
+        self.session.flush()
+        return _token(row)
+
+
+def _section(row: SectionRow) -> Section:
+    parent_path, _, _ = row.path.rpartition("/")
+    return Section(
+        id=row.id,
+        path=row.path,
+        parent_path=parent_path or None,
+        names={name.lang: name.name for name in row.names},
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _article(row: ArticleRow) -> Article:
+    return Article(
+        id=row.id,
+        external_id=row.external_id,
+        section_path=row.section.path,
+        slug=row.slug,
+        title=row.title,
+        summary=row.summary,
+        body_html=row.body_html,
+        author=row.author,
+        published_at=row.published_at,
+        source_name=row.source_name,
+        source_url=row.source_url,
+        image_url=row.image_url,
+        tags=tuple(row.tags or ()),
+        revision=row.revision,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        deleted_at=row.deleted_at,
+    )
+
+
+def _variant(row: VariantRow) -> Variant:
+    return Variant(
+        article_id=row.article_id,
+        lang=row.lang,
+        title=row.title,
+        summary=row.summary,
+        body_html=row.body_html,
+        origin=VariantOrigin(row.origin),
+        status=VariantStatus(row.status),
+        source_revision=row.source_revision,
+        updated_at=row.updated_at,
+    )
+
+
+def _token(row: ApiTokenRow) -> ApiToken:
+    return ApiToken(
+        id=row.id,
+        name=row.name,
+        role=Role(row.role),
+        languages=tuple(row.languages or ()),
+        prefix=row.prefix,
+        created_at=row.created_at,
+        last_used_at=row.last_used_at,
+        revoked_at=row.revoked_at,
+    )

@@ -1,0 +1,1 @@
+"""HTTP layer: blueprints that decode, call a service, and respond."""

@@ -1,0 +1,35 @@
+"""Operator endpoints: liveness/readiness and Prometheus metrics; and the site's front door."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, current_app, jsonify, render_template
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..db import database
+from ..metrics import EXTENSION_KEY as METRICS
+
+bp = Blueprint("ops", __name__)
+log = logging.getLogger(__name__)
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    try:
+        database().ping()
+    except SQLAlchemyError as exc:
+        log.error("health check failed error=%s", exc.__class__.__name__)
+        return jsonify(status="unavailable", database="unreachable"), 503
+    return jsonify(status="ok", database="ok"), 200
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    return current_app.extensions[METRICS].exposition()  # type: ignore[no-any-return]
+
+
+@bp.get("/")
+def index() -> str:
+    settings = current_app.extensions["feedsvc.settings"]
+    return render_template("index.html", settings=settings)
