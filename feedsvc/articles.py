@@ -169,7 +169,11 @@ class Editor:
             "summary": clean_text(doc.summary) if doc.summary else None,
             "body_html": body_html,
             "author": doc.author or None,
-            "published_at": doc.published_at or (current.published_at if current else self.clock()),
+            "published_at": (
+                doc.published_at.astimezone(UTC)
+                if doc.published_at
+                else (current.published_at if current else self.clock())
+            ),
             "source_name": doc.source_name or None,
             "source_url": doc.source_url,
             "image_url": doc.image_url,

@@ -65,8 +65,8 @@ class Article:
 
     @property
     def etag(self) -> str:
-        """Strong validator for If-Match: changes with every stored revision."""
-        return f'"article-{self.id}-r{self.revision}"'
+        """Strong validator (unquoted) for If-Match: changes with every stored revision."""
+        return f"article-{self.id}-r{self.revision}"
 
 
 @dataclass(frozen=True)

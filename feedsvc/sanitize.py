@@ -93,6 +93,12 @@ def clean_html(html: str) -> str:
 def clean_text(text: str) -> str:
     """Plain-text fields (title, summary): markup removed, entities decoded, XML-safe."""
     text = strip_xml_invalid(text)
-    if "<" in text or "&" in text:
-        text = html.unescape(nh3.clean(text, tags=set(), strip_comments=True))
+    # Repeat until stable: decoding entities can reveal markup hidden inside an attribute.
+    for _ in range(4):
+        if "<" not in text and "&" not in text:
+            break
+        cleaned = html.unescape(nh3.clean(text, tags=set(), strip_comments=True))
+        if cleaned == text:
+            break
+        text = cleaned
     return " ".join(text.split())

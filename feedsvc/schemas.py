@@ -17,6 +17,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StringConstraints,
     ValidationError,
 )
 
@@ -59,7 +60,15 @@ def parse_rfc3339(value: Any) -> datetime:
     return parsed
 
 
-PlainText = Annotated[str, AfterValidator(_no_control_characters)]
+def text(min_length: int = 0, max_length: int = 200) -> Any:
+    """A plain-text string type: trimmed, bounded, no control characters."""
+    return Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
+        AfterValidator(_no_control_characters),
+    ]
+
+
 HttpUrl = Annotated[
     str, Field(max_length=2000, json_schema_extra={"format": "uri"}), AfterValidator(_http_url)
 ]
@@ -75,7 +84,12 @@ SectionPath = Annotated[
     ),
 ]
 LanguageTag = Annotated[str, Field(pattern=LANGUAGE_TAG_PATTERN, max_length=35)]
-Tag = Annotated[PlainText, Field(min_length=1, max_length=50)]
+Tag = text(1, 50)
+Title = text(1, 500)
+Summary = text(0, 2000)
+ShortText = text(0, 200)
+Name = text(1, 200)
+BodyHtml = Annotated[str, Field(min_length=1, max_length=500_000)]
 
 
 class Strict(BaseModel):
@@ -86,14 +100,14 @@ class ArticleIn(Strict):
     """A whole article: POST creates (or updates by external_id), PUT replaces."""
 
     section: SectionPath
-    title: Annotated[PlainText, Field(min_length=1, max_length=500)]
-    body_html: Annotated[str, Field(min_length=1, max_length=500_000)]
-    summary: Annotated[PlainText, Field(max_length=2000)] | None = None
-    author: Annotated[PlainText, Field(max_length=200)] | None = None
+    title: Title
+    body_html: BodyHtml
+    summary: Summary | None = None
+    author: ShortText | None = None
     published_at: Timestamp | None = None
     slug: Slug | None = None
-    external_id: Annotated[PlainText, Field(min_length=1, max_length=200)] | None = None
-    source_name: Annotated[PlainText, Field(max_length=200)] | None = None
+    external_id: Name | None = None
+    source_name: ShortText | None = None
     source_url: HttpUrl | None = None
     image_url: HttpUrl | None = None
     tags: Annotated[list[Tag], Field(max_length=20)] = Field(default_factory=list)
@@ -103,13 +117,13 @@ class ArticlePatch(Strict):
     """Some fields of an article; a field set to null is cleared."""
 
     section: SectionPath | None = None
-    title: Annotated[PlainText, Field(min_length=1, max_length=500)] | None = None
-    body_html: Annotated[str, Field(min_length=1, max_length=500_000)] | None = None
-    summary: Annotated[PlainText, Field(max_length=2000)] | None = None
-    author: Annotated[PlainText, Field(max_length=200)] | None = None
+    title: Title | None = None
+    body_html: BodyHtml | None = None
+    summary: Summary | None = None
+    author: ShortText | None = None
     published_at: Timestamp | None = None
     slug: Slug | None = None
-    source_name: Annotated[PlainText, Field(max_length=200)] | None = None
+    source_name: ShortText | None = None
     source_url: HttpUrl | None = None
     image_url: HttpUrl | None = None
     tags: Annotated[list[Tag], Field(max_length=20)] | None = None
@@ -118,7 +132,7 @@ class ArticlePatch(Strict):
 class SectionIn(Strict):
     path: SectionPath
     names: Annotated[
-        dict[LanguageTag, Annotated[PlainText, Field(min_length=1, max_length=200)]],
+        dict[LanguageTag, Name],
         Field(description="Display names by language tag; 'en' is required."),
     ]
 
@@ -127,13 +141,11 @@ class SectionPatch(Strict):
     """Rename (``names``, merged into the existing ones) and/or move (``path``)."""
 
     path: SectionPath | None = None
-    names: dict[LanguageTag, Annotated[PlainText, Field(min_length=1, max_length=200)]] | None = (
-        None
-    )
+    names: dict[LanguageTag, Name] | None = None
 
 
 class TokenIn(Strict):
-    name: Annotated[PlainText, Field(min_length=1, max_length=200)]
+    name: Name
     role: Role
     languages: Annotated[list[LanguageTag], Field(max_length=50)] = Field(default_factory=list)
 

@@ -31,18 +31,7 @@ from .domain import (
     VariantStatus,
 )
 
-ARTICLE_FIELDS = (
-    "title",
-    "summary",
-    "body_html",
-    "author",
-    "published_at",
-    "source_name",
-    "source_url",
-    "image_url",
-    "tags",
-    "slug",
-)
+MAX_ID = 2**31 - 1
 
 
 def token_digest(secret: str) -> str:
@@ -216,7 +205,7 @@ class Store:
     ) -> Article:
         row = ArticleRow(
             external_id=external_id,
-            section_id=self._section_row(section_path).id,
+            section=self._section_row(section_path),
             revision=1,
             created_at=now,
             updated_at=now,
@@ -231,7 +220,7 @@ class Store:
     ) -> Article:
         """Store new field values as a new revision (also revives a tombstone)."""
         row = self._article_row(article_id)
-        row.section_id = self._section_row(section_path).id
+        row.section = self._section_row(section_path)
         for name, value in fields.items():
             setattr(row, name, value)
         row.revision += 1
@@ -250,7 +239,7 @@ class Store:
         return _article(row)
 
     def _article_row(self, article_id: int) -> ArticleRow:
-        row = self.session.get(ArticleRow, article_id)
+        row = self.session.get(ArticleRow, article_id) if _storable_id(article_id) else None
         if row is None:
             raise NotFound(f"no article with id {article_id}")
         return row
@@ -334,13 +323,18 @@ class Store:
         ]
 
     def revoke_token(self, token_id: int, now: datetime) -> ApiToken:
-        row = self.session.get(ApiTokenRow, token_id)
+        row = self.session.get(ApiTokenRow, token_id) if _storable_id(token_id) else None
         if row is None:
             raise NotFound(f"no token with id {token_id}")
         if row.revoked_at is None:
             row.revoked_at = now
         self.session.flush()
         return _token(row)
+
+
+def _storable_id(value: int) -> bool:
+    """Ids beyond a 32-bit column can't exist; asking PostgreSQL would be an error."""
+    return 0 < value <= MAX_ID
 
 
 def _section(row: SectionRow) -> Section:

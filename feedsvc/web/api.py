@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, g, json, request, url_for
 from pydantic import BaseModel
+from werkzeug.http import quote_etag
 
 from ..articles import Editor, Saved, utcnow
 from ..db import request_session
@@ -38,8 +39,8 @@ from .openapi import openapi_document
 from .problems import ApiError
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-ARTICLE_ID = "<int(max=2147483647):article_id>"
-TOKEN_ID = "<int(max=2147483647):token_id>"
+ARTICLE_ID = "<int(signed=True):article_id>"
+TOKEN_ID = "<int(signed=True):token_id>"
 MAX_PAGE = 100_000
 EDITORS = (Role.ADMIN, Role.EDITOR)
 
@@ -196,7 +197,7 @@ def article_out(article: Article, variants: list[Any]) -> ArticleOut:
 
 def article_response(article: Article, status: int = 200) -> Response:
     variants = store().variants_of([article.id])[article.id]
-    headers = {"ETag": article.etag}
+    headers = {"ETag": quote_etag(article.etag)}
     if status == 201:
         headers["Location"] = url_for("api.get_article", article_id=article.id)
     return respond(article_out(article, variants), status, headers)

@@ -1,0 +1,202 @@
+"""Fixtures: an app per test on a fresh database, SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from feedsvc import create_app
+from feedsvc.db import database, make_engine
+from feedsvc.db.migrate import upgrade
+from feedsvc.db.tables import Base
+from feedsvc.domain import Role
+from feedsvc.store import Store
+from feedsvc.tokens import issue_token
+
+DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+# In CI the services are required: a test that would skip for want of one fails instead.
+REQUIRE_SERVICES = os.environ.get("FEEDSVC_REQUIRE_SERVICES") == "1"
+SECRET = "test-secret-key-0123456789"
+
+
+def skip_or_fail(reason: str) -> None:
+    if REQUIRE_SERVICES:
+        pytest.fail(f"FEEDSVC_REQUIRE_SERVICES=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A private schema in the test PostgreSQL, migrated once for the whole session."""
+    url = os.environ.get("FEEDSVC_TEST_DATABASE_URL", DEFAULT_PG_URL)
+    conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        with psycopg.connect(conninfo, connect_timeout=3, autocommit=True) as conn:
+            schema = f"feedsvc_test_{uuid.uuid4().hex[:12]}"
+            conn.execute(f'CREATE SCHEMA "{schema}"')
+    except psycopg.OperationalError as exc:
+        skip_or_fail(f"PostgreSQL not reachable at {url} ({str(exc).strip()[:120]})")
+    schema_url = (
+        make_url(url)
+        .update_query_dict({"options": f"-csearch_path={schema}"})
+        .render_as_string(hide_password=False)
+    )
+    engine = make_engine(schema_url)
+    upgrade(engine)
+    engine.dispose()
+    yield schema_url
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file migrated once; each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "feedsvc.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_url")
+    engine = make_engine(url)
+    tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
+
+
+def make_config(database_url: str, **overrides: str) -> dict[str, str]:
+    return {
+        "FEEDSVC_DATABASE_URL": database_url,
+        "FEEDSVC_SECRET_KEY": SECRET,
+        "FEEDSVC_BASE_URL": "http://feeds.test",
+        "FEEDSVC_LANGUAGES": "en,zh-Hans:reviewed,fr:machine",
+        "FEEDSVC_MAX_REQUEST_BYTES": "262144",
+    } | overrides
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[Flask]:
+    app = create_app(make_config(database_url))
+    app.config["TESTING"] = True
+    yield app
+    with app.app_context():
+        database().engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def tokens(app: Flask) -> dict[str, str]:
+    """One secret per role; the translator may work on zh-Hans."""
+    secrets = {}
+    with app.app_context(), database().session() as session:
+        store = Store(session)
+        for role in Role:
+            languages = ["zh-Hans"] if role is Role.TRANSLATOR else []
+            _, secrets[role.value] = issue_token(store, f"{role} for tests", role, languages)
+    return secrets
+
+
+class Api:
+    """A test client speaking JSON with a bearer token."""
+
+    def __init__(self, client: FlaskClient, token: str | None) -> None:
+        self.client = client
+        self.token = token
+
+    def headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        return headers | (extra or {})
+
+    def request(self, method: str, path: str, json: Any = None, **kwargs: Any) -> Any:
+        headers = self.headers(kwargs.pop("headers", None))
+        return self.client.open(
+            f"/api/v1{path}", method=method, json=json, headers=headers, **kwargs
+        )
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, json: Any = None, **kwargs: Any) -> Any:
+        return self.request("POST", path, json, **kwargs)
+
+    def put(self, path: str, json: Any = None, **kwargs: Any) -> Any:
+        return self.request("PUT", path, json, **kwargs)
+
+    def patch(self, path: str, json: Any = None, **kwargs: Any) -> Any:
+        return self.request("PATCH", path, json, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> Any:
+        return self.request("DELETE", path, **kwargs)
+
+
+@pytest.fixture
+def editor(client: FlaskClient, tokens: dict[str, str]) -> Api:
+    return Api(client, tokens["editor"])
+
+
+@pytest.fixture
+def admin(client: FlaskClient, tokens: dict[str, str]) -> Api:
+    return Api(client, tokens["admin"])
+
+
+@pytest.fixture
+def translator(client: FlaskClient, tokens: dict[str, str]) -> Api:
+    return Api(client, tokens["translator"])
+
+
+@pytest.fixture
+def anonymous(client: FlaskClient) -> Api:
+    return Api(client, None)
+
+
+@pytest.fixture
+def sections(editor: Api) -> list[str]:
+    """A small two-level tree: news, news/world, news/local, sport."""
+    paths = ["news", "news/world", "news/local", "sport"]
+    for path in paths:
+        name = path.rsplit("/", 1)[-1].title()
+        response = editor.post("/sections", {"path": path, "names": {"en": name}})
+        assert response.status_code == 201, response.json
+    return paths
+
+
+def article_doc(**overrides: Any) -> dict[str, Any]:
+    doc = {
+        "section": "news/world",
+        "title": "District opens new bridge",
+        "body_html": "<p>GUANGZHOU, Feb. 19 -- The bridge opened on Monday.</p>",
+        "summary": "A bridge opened.",
+        "author": "Li Wen",
+        "published_at": "2026-02-19T09:30:00+08:00",
+        "source_name": "Nanfang Plus",
+        "source_url": "https://nanfangplus.example.com/bridge",
+        "tags": ["transport"],
+    }
+    return doc | overrides
