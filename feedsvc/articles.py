@@ -45,6 +45,13 @@ def slugify(text: str, max_length: int = 80) -> str:
     return slug or "article"
 
 
+class Unknown:
+    """Marks an argument the caller has not looked up."""
+
+
+UNKNOWN = Unknown()
+
+
 @dataclass(frozen=True)
 class Saved:
     """The outcome of a write: the stored article and what happened to it."""
@@ -91,9 +98,15 @@ class Editor:
 
     # -- articles ---------------------------------------------------------
 
-    def upsert(self, doc: ArticleIn) -> Saved:
-        """POST semantics: create, or update the article with the same external_id."""
-        existing = self.store.article_by_external_id(doc.external_id) if doc.external_id else None
+    def upsert(self, doc: ArticleIn, existing: Article | None | Unknown = UNKNOWN) -> Saved:
+        """POST semantics: create, or update the article with the same external_id.
+
+        ``existing`` lets a bulk caller pass what it already looked up for many lines at once.
+        """
+        if isinstance(existing, Unknown):
+            existing = (
+                self.store.article_by_external_id(doc.external_id) if doc.external_id else None
+            )
         if existing is None:
             return self._create(doc)
         return self._save(existing, doc.section, self._fields(doc, existing))
@@ -133,8 +146,6 @@ class Editor:
         fields = self._fields(doc, None)
         self._require_section(doc.section)
         external_id = doc.external_id or f"urn:uuid:{uuid.uuid4()}"
-        if self.store.article_by_external_id(external_id) is not None:
-            raise Conflict(f"external_id {external_id!r} is taken")
         article = self.store.add_article(external_id, doc.section, fields, self.clock())
         return Saved(article, created=True)
 
@@ -190,9 +201,9 @@ class Editor:
         if current is not None:
             return current.slug
         base = slugify(doc.title)
-        taken = self.store.slugs_starting_with(base)
-        if base not in taken:
+        if not self.store.slug_taken(base):
             return base
+        taken = self.store.slugs_starting_with(base + "-")
         return next(f"{base}-{n}" for n in range(2, len(taken) + 3) if f"{base}-{n}" not in taken)
 
 

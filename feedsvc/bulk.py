@@ -64,12 +64,23 @@ def import_articles(database: Database, lines: Iterable[str]) -> ImportReport:
     report = ImportReport()
     for batch in _numbered(lines):
         with database.session() as session:
-            editor = Editor(Store(session))
+            store = Store(session)
+            editor = Editor(store)
+            parsed: list[tuple[int, ArticleIn | DomainError]] = []
             for number, line in batch:
                 try:
-                    doc = _parse_line(line)
+                    parsed.append((number, _parse_line(line)))
+                except DomainError as exc:
+                    parsed.append((number, exc))
+            existing = store.articles_by_external_id(
+                doc.external_id for _, doc in parsed if isinstance(doc, ArticleIn) and doc.external_id
+            )
+            for number, doc in parsed:
+                try:
+                    if isinstance(doc, DomainError):
+                        raise doc
                     with session.begin_nested():
-                        saved = editor.upsert(doc)
+                        saved = editor.upsert(doc, existing.get(doc.external_id or ""))
                 except (DomainError, SQLAlchemyError) as exc:
                     report.rejected.append((number, _reason(exc)))
                     continue

@@ -49,6 +49,7 @@ class ArticleFilter:
 class Store:
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._sections: dict[str, SectionRow] = {}  # path → row, for this unit of work
 
     # -- sections ---------------------------------------------------------
 
@@ -60,8 +61,11 @@ class Store:
         return _section(self._section_row(path))
 
     def section_exists(self, path: str) -> bool:
-        query = select(SectionRow.id).where(SectionRow.path == path)
-        return self.session.scalar(query) is not None
+        try:
+            self._section_row(path)
+        except NotFound:
+            return False
+        return True
 
     def section_alias(self, old_path: str) -> str | None:
         """The current path of a section that used to live at ``old_path``."""
@@ -112,6 +116,7 @@ class Store:
             )
         ).all()
         old_paths = {member.id: member.path for member in subtree}
+        self._sections.clear()
         # Two steps so the unique index on path never sees a transient clash.
         for member in subtree:
             member.path = f"\x1fmoving\x1f{member.id}"
@@ -129,9 +134,12 @@ class Store:
         return _section(row)
 
     def _section_row(self, path: str) -> SectionRow:
-        row = self.session.scalar(select(SectionRow).where(SectionRow.path == path))
+        row = self._sections.get(path)
         if row is None:
-            raise NotFound(f"no section at path {path!r}")
+            row = self.session.scalar(select(SectionRow).where(SectionRow.path == path))
+            if row is None:
+                raise NotFound(f"no section at path {path!r}")
+            self._sections[path] = row
         return row
 
     # -- articles ---------------------------------------------------------
@@ -155,7 +163,10 @@ class Store:
         return self.session.scalar(query) is not None
 
     def slugs_starting_with(self, prefix: str) -> set[str]:
-        query = select(ArticleRow.slug).where(ArticleRow.slug.startswith(prefix, autoescape=True))
+        # A range, not LIKE: it uses the unique index on slug (slugs are ASCII).
+        query = select(ArticleRow.slug).where(
+            ArticleRow.slug >= prefix, ArticleRow.slug < prefix + "\x7f"
+        )
         return set(self.session.scalars(query))
 
     def articles(self, where: ArticleFilter, page: int, per_page: int) -> Page[Article]:
