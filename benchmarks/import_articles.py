@@ -30,8 +30,10 @@ from feedsvc.db.migrate import upgrade
 from feedsvc.db.tables import ArticleRow, Base, SectionNameRow, SectionRow
 
 SECTIONS = ["news", "news/world", "news/local", "business"]
-WORDS = ("district port bridge investment culture festival university hospital research "
-         "manufacturing policy residents transport energy").split()
+WORDS = (
+    "district port bridge investment culture festival university hospital research "
+    "manufacturing policy residents transport energy"
+).split()
 
 
 def article(n: int, rng: random.Random) -> dict[str, object]:
@@ -41,8 +43,9 @@ def article(n: int, rng: random.Random) -> dict[str, object]:
         "section": rng.choice(SECTIONS[1:]),
         "title": f"Story {n}: {' '.join(rng.choice(WORDS) for _ in range(6))}",
         "summary": words[:150],
-        "body_html": "".join(f"<p>{words} <a href='https://example.org/{n}'>link</a>.</p>"
-                             for _ in range(4)),
+        "body_html": "".join(
+            f"<p>{words} <a href='https://example.org/{n}'>link</a>.</p>" for _ in range(4)
+        ),
         "author": "Bench Writer",
         "published_at": (datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=n)).isoformat(),
         "source_name": "Bench Daily",
@@ -59,8 +62,14 @@ def write_file(path: Path, lines: int) -> int:
             if n % 100 == 50:  # 1% bad lines, of three kinds
                 bad += 1
                 kind = (n // 100) % 3
-                out.write(["{broken", json.dumps({"external_id": f"x{n}"}),
-                           json.dumps(article(n, rng) | {"section": "nowhere"})][kind] + "\n")
+                out.write(
+                    [
+                        "{broken",
+                        json.dumps({"external_id": f"x{n}"}),
+                        json.dumps(article(n, rng) | {"section": "nowhere"}),
+                    ][kind]
+                    + "\n"
+                )
             else:
                 out.write(json.dumps(article(n, rng)) + "\n")
     return bad
@@ -78,9 +87,15 @@ def fresh_database(url: str) -> Database:
         now = datetime.now(UTC)
         for path in SECTIONS:
             parent = session.query(SectionRow).filter_by(path=path.rpartition("/")[0]).first()
-            session.add(SectionRow(path=path, parent_id=parent.id if parent else None,
-                                   created_at=now, updated_at=now,
-                                   names=[SectionNameRow(lang="en", name=path)]))
+            session.add(
+                SectionRow(
+                    path=path,
+                    parent_id=parent.id if parent else None,
+                    created_at=now,
+                    updated_at=now,
+                    names=[SectionNameRow(lang="en", name=path)],
+                )
+            )
             session.flush()
     return database
 
@@ -98,19 +113,30 @@ def baseline(database: Database, path: Path) -> float:
             continue
         if doc.get("section") not in sections:
             continue
-        rows.append({
-            "external_id": f"base-{uuid.uuid4().hex}", "section_id": sections[doc["section"]],
-            "slug": f"base-{uuid.uuid4().hex}", "title": doc["title"], "summary": doc["summary"],
-            "body_html": doc["body_html"], "author": doc["author"],
-            "published_at": datetime.fromisoformat(doc["published_at"]),
-            "source_name": doc["source_name"], "source_url": doc["source_url"],
-            "image_url": None, "tags": doc["tags"], "revision": 1, "created_at": now,
-            "updated_at": now, "deleted_at": None,
-        })
+        rows.append(
+            {
+                "external_id": f"base-{uuid.uuid4().hex}",
+                "section_id": sections[doc["section"]],
+                "slug": f"base-{uuid.uuid4().hex}",
+                "title": doc["title"],
+                "summary": doc["summary"],
+                "body_html": doc["body_html"],
+                "author": doc["author"],
+                "published_at": datetime.fromisoformat(doc["published_at"]),
+                "source_name": doc["source_name"],
+                "source_url": doc["source_url"],
+                "image_url": None,
+                "tags": doc["tags"],
+                "revision": 1,
+                "created_at": now,
+                "updated_at": now,
+                "deleted_at": None,
+            }
+        )
     started = time.perf_counter()
     with database.session() as session:
         for start in range(0, len(rows), 500):
-            session.execute(insert(ArticleRow), rows[start:start + 500])
+            session.execute(insert(ArticleRow), rows[start : start + 500])
     return len(rows) / (time.perf_counter() - started)
 
 
@@ -126,8 +152,11 @@ def run(url: str, path: Path, bad: int, lines: int) -> dict[str, object]:
     base_rate = baseline(database, path)
     database.engine.dispose()
     return {
-        "backend": database.engine.dialect.name, "lines": lines, "rejected": bad,
-        "seconds": round(elapsed, 2), "import_articles_per_s": round(import_rate),
+        "backend": database.engine.dialect.name,
+        "lines": lines,
+        "rejected": bad,
+        "seconds": round(elapsed, 2),
+        "import_articles_per_s": round(import_rate),
         "baseline_articles_per_s": round(base_rate),
         "import_to_baseline": round(import_rate / base_rate, 3),
     }
@@ -144,8 +173,11 @@ def main() -> int:
         urls = [f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"]
         if args.postgres:
             schema = f"feedsvc_bench_{uuid.uuid4().hex[:8]}"
-            urls.append(make_url(args.postgres).update_query_dict(
-                {"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False))
+            urls.append(
+                make_url(args.postgres)
+                .update_query_dict({"options": f"-csearch_path={schema}"})
+                .render_as_string(hide_password=False)
+            )
             with Database(args.postgres).engine.begin() as connection:
                 connection.execute(text(f'CREATE SCHEMA "{schema}"'))
         try:

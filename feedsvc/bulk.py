@@ -73,7 +73,9 @@ def import_articles(database: Database, lines: Iterable[str]) -> ImportReport:
                 except DomainError as exc:
                     parsed.append((number, exc))
             existing = store.articles_by_external_id(
-                doc.external_id for _, doc in parsed if isinstance(doc, ArticleIn) and doc.external_id
+                doc.external_id
+                for _, doc in parsed
+                if isinstance(doc, ArticleIn) and doc.external_id
             )
             for number, doc in parsed:
                 try:
