@@ -28,11 +28,16 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     metrics.init_app(app)
     i18n.init_app(app, settings)
 
-    from .web import api, ops, problems
+    from .feeds.http import RenderCache
+    from .web import api, feeds, ops, problems, scope, site
 
+    app.extensions[feeds.CACHE_KEY] = RenderCache()
+    app.url_map.converters["lang"] = scope.language_converter(settings)
     problems.register(app, api.bp.url_prefix or "/api")
     app.register_blueprint(api.bp)
     app.register_blueprint(ops.bp)
+    app.register_blueprint(feeds.bp)
+    app.register_blueprint(site.bp)
 
     from .cli import register_commands
 

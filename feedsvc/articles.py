@@ -25,6 +25,7 @@ from .schemas import ArticleIn, ArticlePatch, SectionIn, SectionPatch, parse_doc
 from .store import Store
 
 Clock = Callable[[], datetime]
+RESERVED_SLUGS = frozenset({"articles"})  # /{lang}/articles/… are article pages
 ETagMatcher = Callable[[str], bool]
 
 
@@ -92,6 +93,8 @@ class Editor:
         return section
 
     def _require_parent(self, path: str, pointer: str) -> None:
+        if path.split("/", 1)[0] in RESERVED_SLUGS:
+            raise Invalid([FieldError(pointer, f"{path.split('/', 1)[0]!r} is reserved for URLs")])
         parent, _, _ = path.rpartition("/")
         if parent and not self.store.section_exists(parent):
             raise Invalid([FieldError(pointer, f"parent section {parent!r} does not exist")])

@@ -51,6 +51,7 @@ class Settings:
     )
     secret_key: str = ""
     max_request_bytes: int = 1_048_576
+    feed_max_age: int = 300  # seconds readers and proxies may reuse a feed
     redis_url: str | None = None
     argos_packages_dir: str | None = None
 
@@ -174,6 +175,8 @@ def load_settings(instance_path: Path, environ: Mapping[str, str] | None = None)
         values["languages"] = parse_languages(languages)
     if (max_bytes := get("MAX_REQUEST_BYTES")) is not None:
         values["max_request_bytes"] = _positive_int(max_bytes, "FEEDSVC_MAX_REQUEST_BYTES")
+    if (max_age := get("FEED_MAX_AGE")) is not None:
+        values["feed_max_age"] = _positive_int(max_age, "FEEDSVC_FEED_MAX_AGE")
     if (redis_url := get("REDIS_URL")) is not None:
         if not redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise ConfigError("FEEDSVC_REDIS_URL: must start with redis://, rediss:// or unix://")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask, g, request
 from flask_babel import Babel, get_locale
 
 from .config import Settings
@@ -26,6 +26,9 @@ def init_app(app: Flask, settings: Settings) -> Babel:
     supported = [babel_locale(tag) for tag in settings.language_tags]
 
     def select_locale() -> str | None:
+        # A public page speaks its URL's language; elsewhere the browser's choice wins.
+        if page_language := g.get("page_language"):
+            return str(page_language)
         return request.accept_languages.best_match(supported + [bcp47(s) for s in supported])
 
     babel = Babel()

@@ -29,6 +29,13 @@ class Metrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
 
+        self.feed_renders = Counter(
+            "feedsvc_feed_renders",
+            "Feeds rendered (not served from the render cache)",
+            ["format"],
+            registry=self.registry,
+        )
+
     def exposition(self) -> Response:
         return Response(generate_latest(self.registry), mimetype=CONTENT_TYPE_LATEST)
 

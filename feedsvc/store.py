@@ -5,15 +5,18 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Select, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from .db.tables import (
     ApiTokenRow,
     ArticleRow,
+    FeedScopeRow,
     SectionAliasRow,
     SectionNameRow,
     SectionRow,
@@ -30,6 +33,8 @@ from .domain import (
     VariantOrigin,
     VariantStatus,
 )
+
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 MAX_ID = 2**31 - 1
 
@@ -89,6 +94,7 @@ class Store:
         self.session.add(row)
         self.session.flush()
         self.session.execute(delete(SectionAliasRow).where(SectionAliasRow.path == path))
+        self.touch_scopes([path], now)
         return _section(row)
 
     def rename_section(self, path: str, names: dict[str, str], now: datetime) -> Section:
@@ -101,6 +107,7 @@ class Store:
                 row.names.append(SectionNameRow(lang=lang, name=name))
         row.updated_at = now
         self.session.flush()
+        self._touch_subtree(path, now)
         return _section(row)
 
     def move_section(self, path: str, new_path: str, now: datetime) -> Section:
@@ -131,6 +138,7 @@ class Store:
         row.parent_id = parent.id if parent else None
         row.updated_at = now
         self.session.flush()
+        self.touch_scopes([*old_paths.values(), *new_paths], now)
         return _section(row)
 
     def _section_row(self, path: str) -> SectionRow:
@@ -224,6 +232,7 @@ class Store:
         )
         self.session.add(row)
         self.session.flush()
+        self.touch_scopes([section_path], now)
         return _article(row)
 
     def update_article(
@@ -231,6 +240,7 @@ class Store:
     ) -> Article:
         """Store new field values as a new revision (also revives a tombstone)."""
         row = self._article_row(article_id)
+        self.touch_scopes([row.section.path, section_path], now)
         row.section = self._section_row(section_path)
         for name, value in fields.items():
             setattr(row, name, value)
@@ -243,6 +253,7 @@ class Store:
     def delete_article(self, article_id: int, now: datetime) -> Article:
         """Soft delete: the row stays as a tombstone so sync clients see the deletion."""
         row = self._article_row(article_id)
+        self.touch_scopes([row.section.path], now)
         row.deleted_at = now
         row.updated_at = now
         row.revision += 1
@@ -283,6 +294,7 @@ class Store:
             "status": variant.status.value,
             "source_revision": variant.source_revision,
         }
+        changed = True
         if row is None:
             row = VariantRow(
                 article_id=variant.article_id,
@@ -296,8 +308,91 @@ class Store:
             for name, value in values.items():
                 setattr(row, name, value)
             row.updated_at = variant.updated_at
+        else:
+            changed = False
         self.session.flush()
+        if changed:
+            article = self._article_row(variant.article_id)
+            self.touch_scopes([article.section.path], variant.updated_at)
         return _variant(row)
+
+    # -- feeds ------------------------------------------------------------
+
+    def feed_page(
+        self,
+        section_path: str | None,
+        lang: str,
+        statuses: Sequence[VariantStatus] | None,
+        page: int,
+        per_page: int,
+    ) -> Page[tuple[Article, Variant | None]]:
+        """Published articles of a scope, newest first; with ``statuses`` only those with a
+        variant in ``lang`` in one of them (None: the source language, no variant)."""
+        where = ArticleFilter(section_path)
+        query = self._filtered(select(ArticleRow), where)
+        count = self._filtered(select(func.count(ArticleRow.id)), where)
+        if statuses is not None:
+            published = (
+                (VariantRow.article_id == ArticleRow.id)
+                & (VariantRow.lang == lang)
+                & (VariantRow.status.in_([s.value for s in statuses]))
+            )
+            query = query.join(VariantRow, published).add_columns(VariantRow)
+            count = count.join(VariantRow, published)
+        total = self.session.scalar(count) or 0
+        rows = self.session.execute(
+            query.order_by(ArticleRow.published_at.desc(), ArticleRow.id.desc())
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        ).all()
+        items = [
+            (_article(row[0]), _variant(row[1]) if statuses is not None else None) for row in rows
+        ]
+        return Page(items, page, per_page, total)
+
+    def published_languages(
+        self, article_ids: Sequence[int], statuses: dict[str, Sequence[VariantStatus]]
+    ) -> dict[int, set[str]]:
+        """For each article, the target languages it is published in."""
+        found: dict[int, set[str]] = {article_id: set() for article_id in article_ids}
+        rows = self.session.execute(
+            select(VariantRow.article_id, VariantRow.lang, VariantRow.status).where(
+                VariantRow.article_id.in_(list(article_ids))
+            )
+        )
+        for article_id, lang, status in rows:
+            if lang in statuses and VariantStatus(status) in statuses[lang]:
+                found[article_id].add(lang)
+        return found
+
+    def scope(self, path: str) -> tuple[int, datetime]:
+        """Version and time of the last change in a section's subtree ('' = everything)."""
+        row = self.session.get(FeedScopeRow, path)
+        return (row.version, row.changed_at) if row else (0, EPOCH)
+
+    def touch_scopes(self, paths: Iterable[str], now: datetime) -> None:
+        """Record a change in each of ``paths`` and in every ancestor of them."""
+        scopes = {""}
+        for path in paths:
+            parts = path.split("/")
+            scopes.update("/".join(parts[:n]) for n in range(1, len(parts) + 1))
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        for scope in sorted(scopes):  # a fixed order: concurrent writers never deadlock
+            statement = insert(FeedScopeRow).values(path=scope, version=1, changed_at=now)
+            self.session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=[FeedScopeRow.path],
+                    set_={"version": FeedScopeRow.version + 1, "changed_at": now},
+                )
+            )
+
+    def _touch_subtree(self, path: str, now: datetime) -> None:
+        """A section's own text changed: every feed below it and above it shows it."""
+        below = self.session.scalars(
+            select(SectionRow.path).where(SectionRow.path.startswith(path + "/", autoescape=True))
+        ).all()
+        self.touch_scopes([path, *below], now)
 
     # -- tokens -----------------------------------------------------------
 

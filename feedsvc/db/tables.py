@@ -138,6 +138,17 @@ class VariantRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class FeedScopeRow(Base):
+    """A change counter per section path ('' is the whole site): rendered feeds of a
+    scope are cached under its version, so a bump is exactly an invalidation."""
+
+    __tablename__ = "feed_scopes"
+
+    path: Mapped[str] = mapped_column(String(512), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class ApiTokenRow(Base):
     """An API token; only its SHA-256 is stored, the secret is shown once."""
 

@@ -1,0 +1,272 @@
+"""Build the neutral feed model from the store: which entries, in which words, with which links."""
+
+from __future__ import annotations
+
+import mimetypes
+from dataclasses import dataclass
+
+from babel import Locale
+from flask_babel import force_locale, gettext
+
+from .. import urls
+from ..config import SOURCE_LANGUAGE, Language, PublishPolicy, Settings
+from ..domain import Article, NotFound, Section, Variant, VariantOrigin, VariantStatus
+from ..i18n import babel_locale
+from ..store import Store
+from .model import (
+    MEDIA_TYPES,
+    Category,
+    Entry,
+    Feed,
+    Image,
+    Link,
+    Opml,
+    Outline,
+    Paging,
+    Provenance,
+    Translation,
+)
+
+GENERATOR = "feedsvc"
+GENERATOR_VERSION = "0.1"
+GENERATOR_URI = "https://feedsvc.example/"
+
+
+def publishable(language: Language) -> tuple[VariantStatus, ...]:
+    """Variant statuses that a language's policy lets into feeds and pages."""
+    if language.policy is PublishPolicy.REVIEWED:
+        return (VariantStatus.REVIEWED,)
+    return (VariantStatus.MACHINE_TRANSLATED, VariantStatus.REVIEWED)
+
+
+def statuses_by_language(settings: Settings) -> dict[str, tuple[VariantStatus, ...]]:
+    return {lang.tag: publishable(lang) for lang in settings.target_languages}
+
+
+@dataclass(frozen=True)
+class FeedRequest:
+    language: Language
+    section_path: str | None
+    fmt: str
+    page: int
+    limit: int
+    self_url: str
+
+
+class PageOutOfRange(NotFound):
+    pass
+
+
+def section_label(section: Section, lang: str) -> str:
+    return section.names.get(lang) or section.names.get(SOURCE_LANGUAGE) or section.slug
+
+
+def breadcrumb(sections: dict[str, Section], path: str, lang: str) -> str:
+    parts = path.split("/")
+    labels = [
+        section_label(sections["/".join(parts[:n])], lang)
+        for n in range(1, len(parts) + 1)
+        if "/".join(parts[:n]) in sections
+    ]
+    return " › ".join(labels)
+
+
+def language_name(tag: str, in_language: str) -> str:
+    locale = Locale.parse(babel_locale(in_language))
+    return Locale.parse(babel_locale(tag)).get_display_name(locale) or tag
+
+
+class FeedBuilder:
+    """Reads one feed's worth of data; one instance per request."""
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        self.base = settings.base_url
+        self.sections = {s.path: s for s in store.sections()}
+
+    def feed(self, request: FeedRequest) -> Feed:
+        lang = request.language
+        statuses = None if lang.tag == SOURCE_LANGUAGE else publishable(lang)
+        page = self.store.feed_page(
+            request.section_path, lang.tag, statuses, request.page, request.limit
+        )
+        if request.page > page.pages:
+            raise PageOutOfRange(f"page {request.page} of {page.pages}")
+        published = self.store.published_languages(
+            [article.id for article, _ in page.items], statuses_by_language(self.settings)
+        )
+        with force_locale(babel_locale(lang.tag)):
+            entries = tuple(
+                self._entry(article, variant, lang.tag, published[article.id])
+                for article, variant in page.items
+            )
+            title, subtitle = self._titles(request.section_path, lang.tag)
+        _, scope_changed = self.store.scope(request.section_path or "")
+        updated = max((entry.updated for entry in entries), default=scope_changed)
+        return Feed(
+            id=urls.feed_id(self.base, lang.tag, request.section_path),
+            title=title,
+            subtitle=subtitle,
+            language=lang.tag,
+            self_url=request.self_url,
+            html_url=urls.section_page_url(self.base, lang.tag, request.section_path),
+            updated=updated,
+            author=self.settings.publisher,
+            rights=self.settings.copyright,
+            generator=GENERATOR,
+            generator_uri=GENERATOR_URI,
+            generator_version=GENERATOR_VERSION,
+            icon=urls.static_url(self.base, "icon.png"),
+            logo=urls.static_url(self.base, "logo.png"),
+            alternates=tuple(
+                Link(
+                    urls.feed_url(self.base, other.tag, request.section_path, request.fmt),
+                    hreflang=other.tag,
+                    title=language_name(other.tag, other.tag),
+                )
+                for other in self.settings.languages
+                if other.tag != lang.tag
+            ),
+            paging=self._paging(request, page.pages),
+            entries=entries,
+        )
+
+    def _titles(self, section_path: str | None, lang: str) -> tuple[str, str]:
+        site = self.settings.site_name
+        if section_path is None:
+            return site, gettext("Latest news from %(site)s", site=site)
+        crumb = breadcrumb(self.sections, section_path, lang)
+        return f"{site}: {crumb}", gettext("Latest news in %(section)s", section=crumb)
+
+    def _paging(self, request: FeedRequest, pages: int) -> Paging:
+        def url(number: int) -> str:
+            return urls.feed_url(
+                self.base,
+                request.language.tag,
+                request.section_path,
+                request.fmt,
+                number,
+                request.limit,
+            )
+
+        return Paging(
+            first=url(1),
+            last=url(pages),
+            previous=url(request.page - 1) if request.page > 1 else None,
+            next=url(request.page + 1) if request.page < pages else None,
+        )
+
+    def _entry(
+        self, article: Article, variant: Variant | None, lang: str, published: set[str]
+    ) -> Entry:
+        base = self.base
+        section = self.sections.get(article.section_path)
+        categories = (
+            (
+                Category(
+                    article.section_path,
+                    f"{base}/sections",
+                    breadcrumb(self.sections, article.section_path, lang),
+                ),
+            )
+            if section
+            else ()
+        )
+        other_languages = [
+            t
+            for t in self.settings.language_tags
+            if t != lang and (t == SOURCE_LANGUAGE or t in published)
+        ]
+        alternates = tuple(
+            Link(
+                urls.article_url(base, tag, article.id, article.slug),
+                type="text/html",
+                hreflang=tag,
+            )
+            for tag in other_languages
+        )
+        text = variant or article
+        return Entry(
+            id=urls.entry_id(base, article.id, lang),
+            title=text.title,
+            url=urls.article_url(base, lang, article.id, article.slug),
+            content_html=text.body_html,
+            summary=text.summary,
+            published=article.published_at,
+            updated=variant.updated_at if variant else article.updated_at,
+            author=article.author,
+            language=lang,
+            source_name=article.source_name,
+            source_url=article.source_url,
+            categories=categories,
+            tags=article.tags,
+            alternates=alternates,
+            image=_image(article.image_url),
+            translation=self._translation(article, variant, lang) if variant else None,
+        )
+
+    def _translation(self, article: Article, variant: Variant, lang: str) -> Translation:
+        source = language_name(SOURCE_LANGUAGE, lang)
+        original = urls.article_url(self.base, SOURCE_LANGUAGE, article.id, article.slug)
+        if variant.status is VariantStatus.REVIEWED:
+            provenance = Provenance.HUMAN
+            if variant.origin is VariantOrigin.HUMAN:
+                note = gettext("Translated from %(language)s by people.", language=source)
+            else:
+                note = gettext(
+                    "Machine-translated from %(language)s and reviewed by people.", language=source
+                )
+        else:
+            provenance = Provenance.MACHINE
+            note = gettext(
+                "Machine-translated from %(language)s; not reviewed by people.", language=source
+            )
+        label = gettext("Read the original in %(language)s", language=source)
+        return Translation(provenance, SOURCE_LANGUAGE, original, None, note, label)
+
+    def opml(self, languages: list[Language]) -> Opml:
+        outlines = []
+        for language in languages:
+            own_name = language_name(language.tag, language.tag)
+            with force_locale(babel_locale(language.tag)):
+                children = tuple(
+                    self._outline(path, language.tag) for path in self.sections if "/" not in path
+                )
+                outlines.append(
+                    Outline(
+                        text=f"{self.settings.site_name} ({own_name})",
+                        language=language.tag,
+                        xml_url=urls.feed_url(self.base, language.tag, None, "rss"),
+                        html_url=urls.section_page_url(self.base, language.tag, None),
+                        children=children,
+                    )
+                )
+        _, changed = self.store.scope("")
+        return Opml(self.settings.site_name, self.settings.publisher, changed, tuple(outlines))
+
+    def _outline(self, path: str, lang: str) -> Outline:
+        children = tuple(
+            self._outline(child, lang)
+            for child in self.sections
+            if child.rpartition("/")[0] == path
+        )
+        return Outline(
+            text=section_label(self.sections[path], lang),
+            language=lang,
+            xml_url=urls.feed_url(self.base, lang, path, "rss"),
+            html_url=urls.section_page_url(self.base, lang, path),
+            children=children,
+        )
+
+
+def _image(url: str | None) -> Image | None:
+    if not url:
+        return None
+    media_type, _ = mimetypes.guess_type(url.split("?", 1)[0])
+    return Image(
+        url, media_type if media_type and media_type.startswith("image/") else "image/jpeg"
+    )
+
+
+__all__ = ["MEDIA_TYPES", "FeedBuilder", "FeedRequest", "PageOutOfRange"]

@@ -1,0 +1,125 @@
+"""The neutral feed model every format is rendered from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+FORMATS = ("atom", "rss", "json")
+MEDIA_TYPES = {
+    "atom": "application/atom+xml",
+    "rss": "application/rss+xml",
+    "json": "application/feed+json",
+    "opml": "text/x-opml",
+}
+# Documented category schemes (see README, "Feeds"): what made an entry's text.
+PROVENANCE_SCHEME = "https://feedsvc.example/ns/provenance"
+SOURCE_LANGUAGE_SCHEME = "https://feedsvc.example/ns/source-language"
+ENGINE_SCHEME = "https://feedsvc.example/ns/engine"
+
+
+class Provenance(StrEnum):
+    ORIGINAL = "original"
+    MACHINE = "machine-translated"
+    HUMAN = "human-reviewed"
+
+
+@dataclass(frozen=True)
+class Link:
+    href: str
+    rel: str = "alternate"
+    type: str | None = None
+    hreflang: str | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class Category:
+    term: str
+    scheme: str | None = None
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Image:
+    url: str
+    media_type: str
+
+
+@dataclass(frozen=True)
+class Translation:
+    """How a translated entry was made; None on entries in the source language."""
+
+    provenance: Provenance
+    source_language: str
+    original_url: str
+    engine: str | None  # package name and version, for machine translations
+    note: str  # the localized, human-readable statement shown in the content
+    original_label: str  # the localized text of the link to the original
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    title: str
+    url: str  # the article page in the feed's language
+    content_html: str
+    summary: str | None
+    published: datetime
+    updated: datetime
+    author: str | None
+    language: str
+    source_name: str | None = None
+    source_url: str | None = None
+    categories: tuple[Category, ...] = ()
+    tags: tuple[str, ...] = ()
+    alternates: tuple[Link, ...] = ()  # the article in other languages
+    image: Image | None = None
+    translation: Translation | None = None
+
+
+@dataclass(frozen=True)
+class Paging:
+    first: str
+    last: str
+    previous: str | None = None
+    next: str | None = None
+
+
+@dataclass(frozen=True)
+class Feed:
+    id: str
+    title: str
+    subtitle: str
+    language: str
+    self_url: str
+    html_url: str
+    updated: datetime
+    author: str
+    rights: str
+    generator: str
+    generator_uri: str
+    generator_version: str
+    icon: str
+    logo: str
+    alternates: tuple[Link, ...] = ()  # the same feed in other languages
+    paging: Paging | None = None
+    entries: tuple[Entry, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Outline:
+    text: str
+    language: str
+    xml_url: str
+    html_url: str
+    children: tuple[Outline, ...] = ()
+
+
+@dataclass(frozen=True)
+class Opml:
+    title: str
+    owner: str
+    date_modified: datetime
+    outlines: tuple[Outline, ...]

@@ -1,0 +1,62 @@
+"""Public URLs, absolute from FEEDSVC_BASE_URL: the contract readers subscribe to."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlsplit
+
+DEFAULT_LIMIT = 20
+TAG_DATE = "2026"  # tag: URIs (RFC 4151) need a date; fixed so ids never change
+
+
+def _scope(lang_tag: str, section_path: str | None) -> str:
+    return f"/{lang_tag.lower()}/" + (f"{section_path}/" if section_path else "")
+
+
+def feed_url(
+    base: str,
+    lang_tag: str,
+    section_path: str | None,
+    fmt: str,
+    page: int = 1,
+    limit: int = DEFAULT_LIMIT,
+) -> str:
+    query = {}
+    if page > 1:
+        query["page"] = str(page)
+    if limit != DEFAULT_LIMIT:
+        query["limit"] = str(limit)
+    suffix = f"?{urlencode(query)}" if query else ""
+    return f"{base}{_scope(lang_tag, section_path)}feed.{fmt}{suffix}"
+
+
+def section_page_url(base: str, lang_tag: str, section_path: str | None) -> str:
+    return base + _scope(lang_tag, section_path)
+
+
+def article_path(lang_tag: str, article_id: int, slug: str) -> str:
+    return f"/{lang_tag.lower()}/articles/{article_id}/{slug}"
+
+
+def article_url(base: str, lang_tag: str, article_id: int, slug: str) -> str:
+    return base + article_path(lang_tag, article_id, slug)
+
+
+def opml_url(base: str, lang_tag: str | None = None) -> str:
+    return f"{base}/{lang_tag.lower()}/feeds.opml" if lang_tag else f"{base}/feeds.opml"
+
+
+def static_url(base: str, name: str) -> str:
+    return f"{base}/static/{name}"
+
+
+def tag_authority(base: str) -> str:
+    return urlsplit(base).hostname or "localhost"
+
+
+def entry_id(base: str, article_id: int, lang_tag: str) -> str:
+    """Never changes when the article is edited, moved or renamed."""
+    return f"tag:{tag_authority(base)},{TAG_DATE}:article/{article_id}/{lang_tag}"
+
+
+def feed_id(base: str, lang_tag: str, section_path: str | None) -> str:
+    return f"tag:{tag_authority(base)},{TAG_DATE}:feed/{lang_tag}/{section_path or ''}"

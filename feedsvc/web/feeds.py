@@ -1,0 +1,97 @@
+"""Feed URLs: /{lang}/[section/]feed.{atom,rss,json} and the OPML lists."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, Response, current_app, request
+
+from ..config import Language
+from ..feeds.data import FeedBuilder, FeedRequest, PageOutOfRange
+from ..feeds.http import RenderCache, Rendered, feed_response
+from ..feeds.model import MEDIA_TYPES
+from ..feeds.render import RENDERERS, render_opml
+from ..metrics import EXTENSION_KEY as METRICS
+from ..urls import DEFAULT_LIMIT
+from .problems import problem
+from .scope import Scope, current_settings, current_store, resolve
+
+bp = Blueprint("feeds", __name__)
+CACHE_KEY = "feedsvc.feed_cache"
+FORMAT = "<any(atom, rss, json):fmt>"
+MAX_PAGE = 100_000
+
+
+def cache() -> RenderCache:
+    return current_app.extensions[CACHE_KEY]  # type: ignore[no-any-return]
+
+
+def _bounded(name: str, default: int, high: int) -> int | None:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not re.fullmatch(r"\d{1,6}", raw) or not 1 <= int(raw) <= high:
+        return None
+    return int(raw)
+
+
+def _self_url() -> str:
+    query = request.query_string.decode("latin-1")
+    return current_settings().base_url + request.path + (f"?{query}" if query else "")
+
+
+def _serve(scope: Scope, fmt: str) -> Response:
+    page = _bounded("page", 1, MAX_PAGE)
+    limit = _bounded("limit", DEFAULT_LIMIT, 100)
+    if page is None or limit is None:
+        name, high = ("page", MAX_PAGE) if page is None else ("limit", 100)
+        return problem(400, f"?{name} must be an integer from 1 to {high}.")
+    store = current_store()
+    version, changed_at = store.scope(scope.section_path or "")
+    self_url = _self_url()
+
+    def render() -> Rendered:
+        feed_request = FeedRequest(scope.language, scope.section_path, fmt, page, limit, self_url)
+        feed = FeedBuilder(store, current_settings()).feed(feed_request)
+        current_app.extensions[METRICS].feed_renders.labels(fmt).inc()
+        return Rendered(RENDERERS[fmt](feed), MEDIA_TYPES[fmt], changed_at)
+
+    try:
+        rendered = cache().get_or_render((self_url, version), render)
+    except PageOutOfRange as exc:
+        return problem(404, f"This feed has no such page ({exc}).")
+    return feed_response(rendered, request, current_settings().feed_max_age)
+
+
+@bp.get(f"/<lang:lang_tag>/feed.{FORMAT}")
+def site_feed(lang_tag: str, fmt: str) -> Response:
+    return _serve(resolve(lang_tag), fmt)
+
+
+@bp.get(f"/<lang:lang_tag>/<path:section_path>/feed.{FORMAT}")
+def section_feed(lang_tag: str, section_path: str, fmt: str) -> Response:
+    return _serve(resolve(lang_tag, section_path), fmt)
+
+
+def _opml(languages: list[Language]) -> Response:
+    store = current_store()
+    version, changed_at = store.scope("")
+
+    def render() -> Rendered:
+        opml = FeedBuilder(store, current_settings()).opml(languages)
+        return Rendered(render_opml(opml), MEDIA_TYPES["opml"], changed_at)
+
+    key = (_self_url(), version)
+    return feed_response(
+        cache().get_or_render(key, render), request, current_settings().feed_max_age
+    )
+
+
+@bp.get("/feeds.opml")
+def all_opml() -> Response:
+    return _opml(list(current_settings().languages))
+
+
+@bp.get("/<lang:lang_tag>/feeds.opml")
+def language_opml(lang_tag: str) -> Response:
+    return _opml([resolve(lang_tag).language])

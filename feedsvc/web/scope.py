@@ -1,0 +1,81 @@
+"""What every public (non-API) URL starts with: a language and maybe a section path."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from flask import current_app, redirect, request
+from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.routing import BaseConverter
+from werkzeug.wrappers import Response
+
+from ..config import Language, Settings
+from ..db import request_session
+from ..schemas import SECTION_PATH_PATTERN
+from ..store import Store
+
+
+def current_settings() -> Settings:
+    return current_app.extensions["feedsvc.settings"]  # type: ignore[no-any-return]
+
+
+def current_store() -> Store:
+    return Store(request_session())
+
+
+def language_converter(settings: Settings) -> type[BaseConverter]:
+    """A URL converter matching only configured languages, in any letter case, so that
+    /api/…, /static/… and unknown languages never reach the public routes."""
+    alternatives = "|".join(re.escape(lang.url_tag) for lang in settings.languages)
+
+    class LanguageConverter(BaseConverter):
+        regex = f"(?i:{alternatives})"
+
+    return LanguageConverter
+
+
+class Redirect(HTTPException):
+    """A permanent redirect raised from inside a view (language spelling, moved section)."""
+
+    code = 301
+
+    def __init__(self, location: str) -> None:
+        super().__init__()
+        self.location = location
+
+    def get_response(self, environ: object = None, scope: object = None) -> Response:
+        return redirect(self.location, 301)
+
+
+def _replace_prefix(old: str, new: str) -> str:
+    """The requested URL with its path prefix ``old`` replaced, query kept."""
+    path = new + request.path[len(old) :]
+    query = request.query_string.decode("latin-1")
+    return path + (f"?{query}" if query else "")
+
+
+@dataclass(frozen=True)
+class Scope:
+    language: Language
+    section_path: str | None
+
+
+def resolve(lang_tag: str, section_path: str | None = None) -> Scope:
+    """The language and section a URL names; 404 if unknown, 301 to the canonical spelling."""
+    settings = current_settings()
+    language = settings.language(lang_tag)
+    if language is None:
+        raise NotFound(f"No feeds in language {lang_tag!r}.")
+    if lang_tag != language.url_tag:
+        raise Redirect(_replace_prefix(f"/{lang_tag}", f"/{language.url_tag}"))
+    if section_path is None:
+        return Scope(language, None)
+    store = current_store()
+    if re.fullmatch(SECTION_PATH_PATTERN, section_path) and store.section_exists(section_path):
+        return Scope(language, section_path)
+    moved_to = store.section_alias(section_path) if len(section_path) <= 512 else None
+    if moved_to:
+        prefix = f"/{language.url_tag}/"
+        raise Redirect(_replace_prefix(prefix + section_path, prefix + moved_to))
+    raise NotFound(f"No section {section_path!r}.")
