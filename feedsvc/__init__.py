@@ -33,6 +33,7 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
 
     app.extensions[feeds.CACHE_KEY] = RenderCache()
     app.url_map.converters["lang"] = scope.language_converter(settings)
+    app.url_map.converters["section"] = scope.SectionPathConverter
     problems.register(app, api.bp.url_prefix or "/api")
     app.register_blueprint(api.bp)
     app.register_blueprint(ops.bp)

@@ -98,10 +98,12 @@ CODES: dict[str, tuple[str, str]] = {
     "html-unsafe-style": ("error", "HTML with a style attribute using expression() or url(js)"),
     "html-relative-url": ("warning", "HTML with a relative href/src reference"),
     "html-unknown-element": ("warning", "Non-html tag"),
+    "html-invalid-char": ("error", "HTML with a control character, raw or as a reference"),
     # Atom
     "atom-root": ("error", "the root element is not atom:feed"),
     "atom-schema": ("error", "the document does not match RFC 4287's RELAX NG grammar"),
     "atom-missing-element": ("error", "a feed or entry without id, title or updated"),
+    "atom-undefined-element": ("error", "an element in the Atom namespace that RFC 4287 lacks"),
     "atom-missing-author": ("error", "Missing feed element: author"),
     "atom-entry-no-content": ("error", "an entry with neither content nor an alternate link"),
     "atom-missing-summary": ("warning", "out-of-line or base64 content without a summary"),
@@ -420,10 +422,18 @@ def check_html(report: _Report, markup: str, where: str, node: Any = None) -> No
     """Checks escaped HTML (Atom type="html", RSS description, JSON content_html)."""
     if not markup.strip():
         return
+    invalid = _XML_INVALID_CHAR_RE.search(markup)
+    if invalid:
+        report.error(
+            "html-invalid-char",
+            f"{where} contains the control character U+{ord(invalid.group()):04X}",
+            node,
+        )
+        return
     try:
         wrapper = lxml.html.fragment_fromstring(markup, create_parent="div")
-    except (etree.ParserError, ValueError) as exc:
-        report.warning("html-unknown-element", f"{where}: HTML could not be parsed ({exc})", node)
+    except (etree.ParserError, ValueError) as exc:  # e.g. a character reference to U+0001
+        report.error("html-invalid-char", f"{where} cannot be parsed as HTML: {exc}", node)
         return
     for element in wrapper.iterdescendants(etree.Element):
         tag = element.tag.lower() if isinstance(element.tag, str) else str(element.tag)
@@ -452,6 +462,7 @@ def check_xhtml(report: _Report, div: etree._Element, where: str) -> None:
 _XML_DECL_RE = re.compile(rb"^<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
 _XML_INVALID_CHAR_RE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _CHAR_REF_RE = re.compile(r"&#(?:x([0-9A-Fa-f]+)|([0-9]+));")
+_CDATA_RE = re.compile(r"<!\[CDATA\[.*?\]\]>", re.DOTALL)
 
 
 def _is_xml_char(code_point: int) -> bool:
@@ -486,11 +497,13 @@ def parse_xml(data: bytes, report: _Report) -> etree._Element | None:
             "xml-invalid-char",
             f"line {line}: character U+{ord(match.group()):04X} is not allowed in XML 1.0",
         )
-    for match in _CHAR_REF_RE.finditer(text):
+    # Character references count outside CDATA sections only (blanked, keeping line numbers).
+    outside_cdata = _CDATA_RE.sub(lambda m: "\n" * m.group().count("\n"), text)
+    for match in _CHAR_REF_RE.finditer(outside_cdata):
         hex_digits, decimal = match.groups()
         code_point = int(hex_digits, 16) if hex_digits else int(decimal)
         if not _is_xml_char(code_point):
-            line = text.count("\n", 0, match.start()) + 1
+            line = outside_cdata.count("\n", 0, match.start()) + 1
             report.error(
                 "xml-invalid-char",
                 f"line {line}: character reference {match.group()} is not allowed in XML 1.0",
@@ -570,6 +583,12 @@ def _atom_schema() -> etree.RelaxNG:
 ALTERNATE_RELS = frozenset({"alternate", "http://www.iana.org/assignments/relation/alternate"})
 PAGING_RELS = frozenset({"first", "previous", "prev", "next", "last"})
 _TEXT_CONSTRUCTS = ("title", "subtitle", "summary", "rights", "content")
+ATOM_ELEMENTS = frozenset(
+    """
+    author category content contributor email entry feed generator icon id link logo name
+    published rights source subtitle summary title updated uri
+    """.split()
+)
 
 
 def _atom_date(report: _Report, element: etree._Element) -> datetime | None:
@@ -666,6 +685,12 @@ def check_atom(data: bytes, fetched_url: str) -> list[Finding]:
     _check_namespace_prefixes(report, root)
     _check_xml_langs(report, root)
 
+    for element in root.iter(_a("*")):
+        if _local(element) not in ATOM_ELEMENTS:
+            report.error(
+                "atom-undefined-element", f"Undefined Atom element: atom:{_local(element)}", element
+            )
+
     entries = root.findall(_a("entry"))
     for element, what in [(root, "feed")] + [(entry, "entry") for entry in entries]:
         for name in ("id", "title", "updated"):
@@ -705,8 +730,8 @@ def check_atom(data: bytes, fetched_url: str) -> list[Finding]:
     for name in _TEXT_CONSTRUCTS:
         for element in root.iter(_a(name)):
             _check_atom_text_construct(report, element, f"atom:{name}")
-    for element in root.iter(_a("published")):
-        _atom_date(report, element)
+    for element in root.iter(_a("published"), _a("updated")):
+        _atom_date(report, element)  # findings are kept once, so comparing below re-parses freely
 
     feed_updated_element = root.find(_a("updated"))
     feed_updated = (
@@ -978,6 +1003,8 @@ def check_rss(
         value = (element.text or "").strip()
         if not is_language_tag(value):
             report.error("lang-invalid", f"dc:language {value!r} is not a language tag", element)
+    for element in channel.findall("description"):
+        check_html(report, element.text or "", "channel description", element)
     for element in channel.findall("ttl"):
         if not re.fullmatch(r"\d+", (element.text or "").strip()):
             report.error("rss-invalid-value", f"ttl must be an integer: {element.text!r}", element)
@@ -1095,6 +1122,13 @@ def check_json_feed(data: bytes, fetched_url: str) -> list[Finding]:
 
     for error in sorted(_jsonfeed_validator().iter_errors(feed), key=lambda e: list(e.path)):
         where = _json_path(error.absolute_path)
+        alternatives = error.validator_value if error.validator == "anyOf" else None
+        if isinstance(alternatives, list) and all(
+            isinstance(option, dict) and list(option) == ["required"] for option in alternatives
+        ):
+            needed = " or ".join(name for option in alternatives for name in option["required"])
+            report.error("json-schema", f"{where}: must have {needed}")
+            continue
         if error.validator == "format" and isinstance(error.instance, str):
             value = error.instance
             if error.validator_value == "uri":

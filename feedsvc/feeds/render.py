@@ -210,10 +210,14 @@ def _add_entry(fg: FeedGenerator, entry: Entry) -> None:
     if entry.author:
         fe.author({"name": entry.author})
     for category in _categories(entry):
-        fe.category(term=category.term, scheme=category.scheme, label=category.label)
+        given = {"term": category.term, "scheme": category.scheme, "label": category.label}
+        fe.category({name: value for name, value in given.items() if value})
     ext: _LinksEntryExtension = fe.feedsvc
     ext.links = [Link(entry.url, type="text/html", hreflang=entry.language)]
-    ext.links += list(entry.alternates)
+    # Readers take an entry's link from its alternates: SimplePie and Miniflux the first,
+    # feedparser the last with type exactly "text/html". Our own page comes first, and the
+    # other languages carry the (equally true) charset parameter, so every reader picks ours.
+    ext.links += [dataclasses.replace(a, type=f"{a.type}; charset=utf-8") for a in entry.alternates]
     ext.creator = entry.author
     if entry.source_name and entry.source_url:
         ext.source = (entry.source_name, entry.source_url)

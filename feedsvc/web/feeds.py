@@ -68,7 +68,7 @@ def site_feed(lang_tag: str, fmt: str) -> Response:
     return _serve(resolve(lang_tag), fmt)
 
 
-@bp.get(f"/<lang:lang_tag>/<path:section_path>/feed.{FORMAT}")
+@bp.get(f"/<lang:lang_tag>/<section:section_path>/feed.{FORMAT}")
 def section_feed(lang_tag: str, section_path: str, fmt: str) -> Response:
     return _serve(resolve(lang_tag, section_path), fmt)
 

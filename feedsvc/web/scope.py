@@ -35,6 +35,12 @@ def language_converter(settings: Settings) -> type[BaseConverter]:
     return LanguageConverter
 
 
+class SectionPathConverter(BaseConverter):
+    """Only well-formed section paths, so /en/feed.xml is a 404 and not a section page."""
+
+    regex = SECTION_PATH_PATTERN.removeprefix("^").removesuffix("$").replace("{0,5}", "*")
+
+
 class Redirect(HTTPException):
     """A permanent redirect raised from inside a view (language spelling, moved section)."""
 

@@ -74,7 +74,7 @@ def home(lang_tag: str) -> str:
     )
 
 
-@bp.get("/<lang:lang_tag>/<path:section_path>/")
+@bp.get("/<lang:lang_tag>/<section:section_path>/")
 def section(lang_tag: str, section_path: str) -> str:
     scope = resolve(lang_tag, section_path)
     store = current_store()
