@@ -68,19 +68,19 @@ class Scope:
 
 
 def resolve(lang_tag: str, section_path: str | None = None) -> Scope:
-    """The language and section a URL names; 404 if unknown, 301 to the canonical spelling."""
-    settings = current_settings()
-    language = settings.language(lang_tag)
-    if language is None:
-        raise NotFound(f"No feeds in language {lang_tag!r}.")
+    """The language and section a URL names: 301 to the canonical spelling, 404 if unknown.
+
+    The ``lang`` and ``section`` URL converters already refused anything malformed."""
+    language = current_settings().language(lang_tag)
+    assert language is not None  # the converter matches configured languages only
     if lang_tag != language.url_tag:
         raise Redirect(_replace_prefix(f"/{lang_tag}", f"/{language.url_tag}"))
     if section_path is None:
         return Scope(language, None)
     store = current_store()
-    if re.fullmatch(SECTION_PATH_PATTERN, section_path) and store.section_exists(section_path):
+    if store.section_exists(section_path):
         return Scope(language, section_path)
-    moved_to = store.section_alias(section_path) if len(section_path) <= 512 else None
+    moved_to = store.section_alias(section_path)
     if moved_to:
         prefix = f"/{language.url_tag}/"
         raise Redirect(_replace_prefix(prefix + section_path, prefix + moved_to))
