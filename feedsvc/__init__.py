@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import db, i18n, metrics
+from . import db, i18n, jobs, metrics
 from .config import load_settings
 
 __all__ = ["create_app"]
@@ -24,9 +24,10 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     )
     app.extensions["feedsvc.settings"] = settings
 
-    db.init_app(app, settings.database_url)
+    database = db.init_app(app, settings.database_url)
     metrics.init_app(app)
     i18n.init_app(app, settings)
+    jobs.init_app(app, settings, database)
 
     from .feeds.http import RenderCache
     from .web import api, feeds, ops, problems, scope, site

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -60,13 +60,15 @@ class Saved:
     article: Article
     created: bool = False
     changed: bool = True
+    jobs: tuple[int, ...] = ()  # translation jobs queued by this write; dispatch after commit
 
 
 class Editor:
     """The editor's operations; one instance per unit of work."""
 
-    def __init__(self, store: Store, clock: Clock = utcnow) -> None:
+    def __init__(self, store: Store, targets: Sequence[str] = (), clock: Clock = utcnow) -> None:
         self.store = store
+        self.targets = targets  # the languages every article is translated into
         self.clock = clock
 
     # -- sections ---------------------------------------------------------
@@ -150,7 +152,7 @@ class Editor:
         self._require_section(doc.section)
         external_id = doc.external_id or f"urn:uuid:{uuid.uuid4()}"
         article = self.store.add_article(external_id, doc.section, fields, self.clock())
-        return Saved(article, created=True)
+        return Saved(article, created=True, jobs=self._queue_translations(article))
 
     def _save(self, current: Article, section: str, fields: dict[str, Any]) -> Saved:
         self._require_section(section)
@@ -161,7 +163,15 @@ class Editor:
         )
         if unchanged:
             return Saved(current, changed=False)
-        return Saved(self.store.update_article(current.id, section, fields, self.clock()))
+        article = self.store.update_article(current.id, section, fields, self.clock())
+        return Saved(article, jobs=self._queue_translations(article))
+
+    def _queue_translations(self, article: Article) -> tuple[int, ...]:
+        queued = (
+            self.store.enqueue_job(article.id, lang, article.revision, self.clock())
+            for lang in self.targets
+        )
+        return tuple(job_id for job_id in queued if job_id is not None)
 
     def _require_section(self, path: str) -> None:
         if not self.store.section_exists(path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -59,13 +59,20 @@ def _numbered(lines: Iterable[str]) -> Iterator[list[tuple[int, str]]]:
         yield batch
 
 
-def import_articles(database: Database, lines: Iterable[str]) -> ImportReport:
-    """Upsert each line; a bad line is reported and skipped, never aborts the rest."""
+def import_articles(
+    database: Database,
+    lines: Iterable[str],
+    targets: Sequence[str] = (),
+    dispatch: Callable[[Iterable[int]], None] = lambda ids: None,
+) -> ImportReport:
+    """Upsert each line; a bad line is reported and skipped, never aborts the rest.
+    Translation jobs into ``targets`` are queued, and dispatched after each batch commits."""
     report = ImportReport()
     for batch in _numbered(lines):
         with database.session() as session:
             store = Store(session)
-            editor = Editor(store)
+            editor = Editor(store, targets)
+            queued: list[int] = []
             parsed: list[tuple[int, ArticleIn | DomainError]] = []
             for number, line in batch:
                 try:
@@ -86,12 +93,14 @@ def import_articles(database: Database, lines: Iterable[str]) -> ImportReport:
                 except (DomainError, SQLAlchemyError) as exc:
                     report.rejected.append((number, _reason(exc)))
                     continue
+                queued += saved.jobs
                 if saved.created:
                     report.created += 1
                 elif saved.changed:
                     report.updated += 1
                 else:
                     report.unchanged += 1
+        dispatch(queued)
         log.info("import batch done lines=%d total=%d", len(batch), report.total)
     return report
 

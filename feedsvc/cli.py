@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -12,6 +13,7 @@ from .config import ConfigError
 from .db import database
 from .db.migrate import upgrade
 from .domain import DomainError, Role
+from .jobs import jobs
 from .store import Store
 
 
@@ -31,14 +33,7 @@ cli = FlaskGroup(
 
 def register_commands(app: Flask) -> None:
     """Make the commands reachable as ``flask --app feedsvc`` too."""
-    for command in (
-        db_group,
-        tokens_group,
-        import_command,
-        export_command,
-        demo_command,
-        serve_command,
-    ):
+    for command in COMMANDS:
         app.cli.add_command(command)
 
 
@@ -116,7 +111,11 @@ def tokens_revoke(token_id: int) -> None:
 def import_command(file: click.utils.LazyFile) -> None:
     from .bulk import import_articles
 
-    report = import_articles(database(), file)
+    extension = jobs()
+    settings = current_app.extensions["feedsvc.settings"]
+    report = import_articles(
+        database(), file, settings.target_tags, extension.dispatch_from_command
+    )
     for number, reason in report.rejected:
         click.echo(f"line {number}: rejected: {reason}", err=True)
     click.echo(
@@ -143,11 +142,11 @@ def export_command(output: click.utils.LazyFile, include_deleted: bool) -> None:
 def demo_command() -> None:
     from .demo import load_demo
 
-    report = load_demo(database())
-    click.echo(
-        f"demo content loaded: {report.sections} sections, {report.articles} articles, "
-        f"{report.translations} human translations"
-    )
+    report = load_demo(database(), current_app.extensions["feedsvc.settings"].target_tags)
+    jobs().dispatch_from_command(report.jobs)
+    click.echo(f"demo content loaded: {report.sections} sections, {report.articles} articles, "
+               f"{report.translations} human translations, {report.memory_entries} "
+               f"translation memory entries")
 
 
 @click.command("serve", help="Serve the app (for production use: gunicorn wsgi:app).")
@@ -162,6 +161,134 @@ def serve_command(host: str, port: int) -> None:
     run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
+@click.command("worker", help="Run translation jobs (RQ on Redis when FEEDSVC_REDIS_URL is set).")
+@click.option("--burst", is_flag=True, help="Stop when no job is left to run.")
+@click.option("--poll", default=5.0, show_default=True, help="Seconds between queue checks.")
+@with_appcontext
+def worker_command(burst: bool, poll: float) -> None:
+    from .jobs import run_worker
+
+    run_worker(current_app._get_current_object(), burst, poll)  # type: ignore[attr-defined]
+
+
+@click.group("models", help="Argos Translate packages.")
+def models_group() -> None:
+    pass
+
+
+@models_group.command("install", help="Install FROM TO from the Argos index, or FILE.argosmodel.")
+@click.argument("what", nargs=-1, required=True)
+@with_appcontext
+def models_install(what: tuple[str, ...]) -> None:
+    from .engine.packages import PackageError
+
+    extension = jobs()
+    try:
+        if len(what) == 1:
+            installed = extension.packages.install_file(Path(what[0]))
+        elif len(what) == 2:
+            source, target = (_language_tag(tag) for tag in what)
+            installed = extension.packages.install_from_index(source, target)
+        else:
+            raise click.UsageError("give FROM TO (e.g. en zh-Hans) or one FILE.argosmodel")
+    except PackageError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"installed {installed.label} ({installed.from_code} → {installed.to_code}) "
+        f"in {installed.path}"
+    )
+    woken = extension.worker.wake_jobs_with_models()
+    extension.dispatch_from_command(woken)
+    if woken:
+        click.echo(f"{len(woken)} waiting translation jobs queued again")
+
+
+@models_group.command("list", help="List installed packages.")
+@with_appcontext
+def models_list() -> None:
+    packages = jobs().packages.installed()
+    if not packages:
+        click.echo(f"no packages installed in {jobs().packages.dir}")
+    for package in packages:
+        click.echo(f"{package.from_code}\t{package.to_code}\t{package.version}\t{package.path}")
+
+
+@models_group.command("remove", help="Remove the package for FROM TO.")
+@click.argument("source")
+@click.argument("target")
+@with_appcontext
+def models_remove(source: str, target: str) -> None:
+    from .engine.packages import PackageError
+
+    try:
+        removed = jobs().packages.remove(_language_tag(source), _language_tag(target))
+    except PackageError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"removed {removed.label}")
+
+
+def _language_tag(tag: str) -> str:
+    from .config import canonical_language_tag
+
+    try:
+        return canonical_language_tag(tag)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+@click.group("glossary", help="Glossary terms per language pair.")
+def glossary_group() -> None:
+    pass
+
+
+@glossary_group.command("add", help="Add SOURCE → TARGET (or --keep SOURCE as it is).")
+@click.argument("source")
+@click.argument("target", required=False)
+@click.option("--lang", required=True, help="Target language, e.g. zh-Hans.")
+@click.option("--keep", is_flag=True, help="Do not translate: keep the term as written.")
+@with_appcontext
+def glossary_add(source: str, target: str | None, lang: str, keep: bool) -> None:
+    from .glossary import add_term
+
+    if not keep and not target:
+        raise click.UsageError("give TARGET, or --keep for a do-not-translate term")
+    with database().session() as session:
+        try:
+            term = add_term(
+                Store(session),
+                current_app.extensions["feedsvc.settings"],
+                lang,
+                source,
+                target or source,
+                keep,
+            )
+        except DomainError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"added term id={term.id}: {term.source_term} → {term.target_term}")
+
+
+@glossary_group.command("list", help="List the terms of a language.")
+@click.option("--lang", required=True)
+@with_appcontext
+def glossary_list(lang: str) -> None:
+    with database().session() as session:
+        for term in Store(session).glossary("en", _language_tag(lang)):
+            keep = " (do not translate)" if term.do_not_translate else ""
+            click.echo(f"{term.id}\t{term.source_term}\t{term.target_term}{keep}")
+
+
+@glossary_group.command("remove", help="Remove a term by id.")
+@click.argument("term_id", type=int)
+@with_appcontext
+def glossary_remove(term_id: int) -> None:
+    with database().session() as session:
+        try:
+            Store(session).delete_glossary_term(term_id)
+        except DomainError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(f"removed term {term_id}")
+
+
 def main() -> None:
     try:
         cli.main(prog_name="feedsvc")
@@ -170,14 +297,18 @@ def main() -> None:
         sys.exit(2)
 
 
-for _command in (
+COMMANDS = (
     db_group,
     tokens_group,
     import_command,
     export_command,
     demo_command,
     serve_command,
-):
+    worker_command,
+    models_group,
+    glossary_group,
+)
+for _command in COMMANDS:
     cli.add_command(_command)
 
 if __name__ == "__main__":  # pragma: no cover

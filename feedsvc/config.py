@@ -54,6 +54,15 @@ class Settings:
     feed_max_age: int = 300  # seconds readers and proxies may reuse a feed
     redis_url: str | None = None
     argos_packages_dir: str | None = None
+    worker: str = (
+        "thread"  # "thread": run jobs in this process; "none": leave them to `feedsvc worker`
+    )
+    engine_device: str = "cpu"
+    engine_compute_type: str = "auto"
+    engine_threads: int = 0
+    engine_beam_size: int = 4
+    engine_batch_segments: int = 16
+    job_lease_seconds: int = 300  # a job whose worker died runs again after this
 
     @property
     def language_tags(self) -> tuple[str, ...]:
@@ -62,6 +71,10 @@ class Settings:
     @property
     def target_languages(self) -> tuple[Language, ...]:
         return self.languages[1:]
+
+    @property
+    def target_tags(self) -> tuple[str, ...]:
+        return tuple(lang.tag for lang in self.target_languages)
 
     def language(self, tag: str) -> Language | None:
         """The configured language matching ``tag`` in any letter case."""
@@ -182,6 +195,27 @@ def load_settings(instance_path: Path, environ: Mapping[str, str] | None = None)
             raise ConfigError("FEEDSVC_REDIS_URL: must start with redis://, rediss:// or unix://")
         values["redis_url"] = redis_url
     values["argos_packages_dir"] = get("ARGOS_PACKAGES_DIR")
+    if (worker := get("WORKER")) is not None:
+        if worker not in ("thread", "none"):
+            raise ConfigError("FEEDSVC_WORKER: must be 'thread' or 'none'")
+        values["worker"] = worker
+    if (device := get("ENGINE_DEVICE")) is not None:
+        if device not in ("cpu", "cuda", "auto"):
+            raise ConfigError("FEEDSVC_ENGINE_DEVICE: must be cpu, cuda or auto")
+        values["engine_device"] = device
+    if (compute_type := get("ENGINE_COMPUTE_TYPE")) is not None:
+        values["engine_compute_type"] = compute_type
+    if (threads := get("ENGINE_THREADS")) is not None:
+        values["engine_threads"] = (
+            0 if threads == "0" else _positive_int(threads, "FEEDSVC_ENGINE_THREADS")
+        )
+    for name, key in (
+        ("ENGINE_BEAM_SIZE", "engine_beam_size"),
+        ("ENGINE_BATCH_SEGMENTS", "engine_batch_segments"),
+        ("JOB_LEASE_SECONDS", "job_lease_seconds"),
+    ):
+        if (number := get(name)) is not None:
+            values[key] = _positive_int(number, f"FEEDSVC_{name}")
     secret = get("SECRET_KEY")
     if secret is not None and len(secret) < 16:
         raise ConfigError("FEEDSVC_SECRET_KEY: must be at least 16 characters")

@@ -82,6 +82,7 @@ class Variant:
     status: VariantStatus
     source_revision: int
     updated_at: datetime
+    engine: str | None = None  # the machine engine and version, if a machine made it
 
 
 @dataclass(frozen=True)
@@ -155,3 +156,77 @@ class Invalid(DomainError):
 
     def __str__(self) -> str:
         return "; ".join(f"{e.where}: {e.detail}" for e in self.errors)
+
+
+# -- translation ----------------------------------------------------------------
+
+
+class SegmentOrigin(StrEnum):
+    MODEL = "model"
+    MEMORY = "memory"  # a human-approved translation of the same source text
+    GLOSSARY = "glossary"  # the whole segment is a glossary term
+    HUMAN = "human"
+
+
+class SegmentStatus(StrEnum):
+    PENDING = "pending"  # no target yet
+    TRANSLATED = "translated"  # a machine or memory target, not approved
+    APPROVED = "approved"
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    WAITING = "waiting"  # for a model to be installed
+    DONE = "done"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class SegmentState:
+    """A stored segment of an article in one target language."""
+
+    id: int
+    article_id: int
+    lang: str
+    key: str
+    position: int
+    source: str
+    source_hash: str
+    placeholders: dict[str, str]
+    target: str | None
+    machine_target: str | None
+    origin: SegmentOrigin | None
+    status: SegmentStatus
+    score: float | None
+    engine: str | None
+    model_runs: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    article_id: int
+    lang: str
+    revision: int
+    status: JobStatus
+    attempts: int
+    last_error: str | None
+    run_after: datetime
+    lease_until: datetime | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True)
+class GlossaryTerm:
+    id: int
+    source_lang: str
+    target_lang: str
+    source_term: str
+    target_term: str
+    do_not_translate: bool
+    created_at: datetime
+    updated_at: datetime

@@ -221,6 +221,70 @@ class TokenList(BaseModel):
     items: list[TokenOut]
 
 
+class GlossaryIn(Strict):
+    source_term: Name
+    target_term: ShortText | None = Field(None, description="Required unless do_not_translate")
+    do_not_translate: bool = False
+
+
+class GlossaryOut(BaseModel):
+    id: int
+    source_lang: str
+    target_lang: str
+    source_term: str
+    target_term: str
+    do_not_translate: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class GlossaryList(BaseModel):
+    items: list[GlossaryOut]
+
+
+class SegmentOut(BaseModel):
+    key: str
+    position: int
+    source: str
+    target: str | None
+    origin: str | None = Field(description="model, memory, glossary or human")
+    status: str = Field(description="pending, translated or approved")
+    score: float | None = Field(description="the model's confidence, 0..1")
+    engine: str | None
+    placeholders: dict[str, str]
+    updated_at: datetime
+
+
+class JobOut(BaseModel):
+    id: int
+    revision: int
+    status: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class TranslationOut(BaseModel):
+    article_id: int
+    lang: str
+    policy: str
+    published: bool
+    status: str = Field(description="machine_translated, reviewed, or none yet")
+    origin: str | None
+    engine: str | None
+    source_revision: int | None
+    article_revision: int
+    updated_at: datetime | None
+    title: str | None
+    summary: str | None
+    body_html: str | None
+    job: JobOut | None
+    counts: dict[str, int]
+    segments: list[SegmentOut]
+
+
 class ProblemFieldError(BaseModel):
     pointer: str | None = Field(None, description="JSON Pointer (RFC 6901) into the body")
     parameter: str | None = Field(None, description="The query parameter at fault")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, delete, func, or_, select, update
@@ -17,18 +17,29 @@ from .db.tables import (
     ApiTokenRow,
     ArticleRow,
     FeedScopeRow,
+    GlossaryRow,
+    JobRow,
+    MemoryRow,
     SectionAliasRow,
     SectionNameRow,
     SectionRow,
+    SegmentRow,
     VariantRow,
 )
 from .domain import (
     ApiToken,
     Article,
+    Conflict,
+    GlossaryTerm,
+    Job,
+    JobStatus,
     NotFound,
     Page,
     Role,
     Section,
+    SegmentOrigin,
+    SegmentState,
+    SegmentStatus,
     Variant,
     VariantOrigin,
     VariantStatus,
@@ -280,36 +291,38 @@ class Store:
         return found
 
     def save_variant(self, variant: Variant) -> Variant:
-        """Insert or replace the variant of (article, lang); keeps updated_at if text is equal."""
+        """Insert or replace the variant of (article, lang). Its updated time (and the feeds
+        that show it) move only when what readers see changes: text, status or origin."""
         row = self.session.scalar(
             select(VariantRow).where(
                 VariantRow.article_id == variant.article_id, VariantRow.lang == variant.lang
             )
         )
-        values = {
+        visible = {
             "title": variant.title,
             "summary": variant.summary,
             "body_html": variant.body_html,
             "origin": variant.origin.value,
             "status": variant.status.value,
-            "source_revision": variant.source_revision,
         }
-        changed = True
+        bookkeeping = {"source_revision": variant.source_revision, "engine": variant.engine}
         if row is None:
             row = VariantRow(
                 article_id=variant.article_id,
                 lang=variant.lang,
                 created_at=variant.updated_at,
                 updated_at=variant.updated_at,
-                **values,
+                **visible,
+                **bookkeeping,
             )
             self.session.add(row)
-        elif any(getattr(row, name) != value for name, value in values.items()):
-            for name, value in values.items():
-                setattr(row, name, value)
-            row.updated_at = variant.updated_at
+            changed = True
         else:
-            changed = False
+            changed = any(getattr(row, name) != value for name, value in visible.items())
+            for name, value in (visible | bookkeeping).items():
+                setattr(row, name, value)
+            if changed:
+                row.updated_at = variant.updated_at
         self.session.flush()
         if changed:
             article = self._article_row(variant.article_id)
@@ -393,6 +406,322 @@ class Store:
             select(SectionRow.path).where(SectionRow.path.startswith(path + "/", autoescape=True))
         ).all()
         self.touch_scopes([path, *below], now)
+
+    def variant(self, article_id: int, lang: str) -> Variant | None:
+        row = self.session.scalar(
+            select(VariantRow).where(VariantRow.article_id == article_id, VariantRow.lang == lang)
+        )
+        return _variant(row) if row else None
+
+    # -- segments ---------------------------------------------------------
+
+    def segments(self, article_id: int, lang: str) -> list[SegmentState]:
+        rows = self.session.scalars(
+            select(SegmentRow)
+            .where(SegmentRow.article_id == article_id, SegmentRow.lang == lang)
+            .order_by(SegmentRow.position)
+        )
+        return [_segment(row) for row in rows]
+
+    def replace_segments(
+        self, article_id: int, lang: str, segments: Sequence[SegmentState], now: datetime
+    ) -> None:
+        """Store the article's segment list: rows are updated by key, added, or removed."""
+        rows = {
+            row.key: row
+            for row in self.session.scalars(
+                select(SegmentRow).where(
+                    SegmentRow.article_id == article_id, SegmentRow.lang == lang
+                )
+            )
+        }
+        wanted = {segment.key for segment in segments}
+        for key, row in rows.items():
+            if key not in wanted:
+                self.session.delete(row)
+        self.session.flush()
+        for segment in segments:
+            values = _segment_values(segment)
+            row = rows.get(segment.key)
+            if row is None:
+                self.session.add(
+                    SegmentRow(
+                        article_id=article_id, lang=lang, key=segment.key, updated_at=now, **values
+                    )
+                )
+            elif any(getattr(row, name) != value for name, value in values.items()):
+                for name, value in values.items():
+                    setattr(row, name, value)
+                row.updated_at = now
+        self.session.flush()
+
+    def record_machine_targets(
+        self, article_id: int, lang: str, results: dict[str, tuple[str, float, str]], now: datetime
+    ) -> None:
+        """Model output for some segments (key → text, score, engine), stored at once."""
+        rows = self.session.scalars(
+            select(SegmentRow).where(
+                SegmentRow.article_id == article_id,
+                SegmentRow.lang == lang,
+                SegmentRow.key.in_(list(results)),
+            )
+        )
+        for row in rows:
+            text, score, engine = results[row.key]
+            row.target = row.machine_target = text
+            row.score, row.engine = score, engine
+            row.origin = SegmentOrigin.MODEL.value
+            row.status = SegmentStatus.TRANSLATED.value
+            row.model_runs += 1
+            row.updated_at = now
+        self.session.flush()
+
+    # -- translation memory -------------------------------------------------
+
+    def memory_matches(
+        self, source_lang: str, target_lang: str, hashes: Iterable[str]
+    ) -> dict[str, str]:
+        """Approved targets by normalized-source hash; each hit is counted as a use."""
+        wanted = list(set(hashes))
+        if not wanted:
+            return {}
+        rows = self.session.scalars(
+            select(MemoryRow).where(
+                MemoryRow.source_lang == source_lang,
+                MemoryRow.target_lang == target_lang,
+                MemoryRow.source_hash.in_(wanted),
+            )
+        ).all()
+        for row in rows:
+            row.uses += 1
+        return {row.source_hash: row.target for row in rows}
+
+    def remember(
+        self,
+        source_lang: str,
+        target_lang: str,
+        source_hash: str,
+        source: str,
+        target: str,
+        now: datetime,
+    ) -> None:
+        row = self.session.scalar(
+            select(MemoryRow).where(
+                MemoryRow.source_lang == source_lang,
+                MemoryRow.target_lang == target_lang,
+                MemoryRow.source_hash == source_hash,
+            )
+        )
+        if row is None:
+            self.session.add(
+                MemoryRow(
+                    source_lang=source_lang,
+                    target_lang=target_lang,
+                    source_hash=source_hash,
+                    source=source,
+                    target=target,
+                    uses=0,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        elif row.target != target:
+            row.target, row.updated_at = target, now
+        self.session.flush()
+
+    def memory_size(self, source_lang: str, target_lang: str) -> int:
+        return (
+            self.session.scalar(
+                select(func.count(MemoryRow.id)).where(
+                    MemoryRow.source_lang == source_lang, MemoryRow.target_lang == target_lang
+                )
+            )
+            or 0
+        )
+
+    # -- glossary -----------------------------------------------------------
+
+    def glossary(self, source_lang: str, target_lang: str) -> list[GlossaryTerm]:
+        rows = self.session.scalars(
+            select(GlossaryRow)
+            .where(GlossaryRow.source_lang == source_lang, GlossaryRow.target_lang == target_lang)
+            .order_by(GlossaryRow.source_key)
+        )
+        return [_term(row) for row in rows]
+
+    def glossary_term(self, term_id: int) -> GlossaryTerm:
+        return _term(self._term_row(term_id))
+
+    def add_glossary_term(
+        self,
+        source_lang: str,
+        target_lang: str,
+        source_term: str,
+        target_term: str,
+        do_not_translate: bool,
+        now: datetime,
+    ) -> GlossaryTerm:
+        key = source_term.casefold()
+        exists = self.session.scalar(
+            select(GlossaryRow.id).where(
+                GlossaryRow.source_lang == source_lang,
+                GlossaryRow.target_lang == target_lang,
+                GlossaryRow.source_key == key,
+            )
+        )
+        if exists is not None:
+            raise Conflict(f"the glossary already has {source_term!r} (id {exists})")
+        row = GlossaryRow(
+            source_lang=source_lang,
+            target_lang=target_lang,
+            source_term=source_term,
+            source_key=key,
+            target_term=target_term,
+            do_not_translate=do_not_translate,
+            created_at=now,
+            updated_at=now,
+        )
+        self.session.add(row)
+        self.session.flush()
+        return _term(row)
+
+    def update_glossary_term(
+        self,
+        term_id: int,
+        source_term: str,
+        target_term: str,
+        do_not_translate: bool,
+        now: datetime,
+    ) -> GlossaryTerm:
+        row = self._term_row(term_id)
+        key = source_term.casefold()
+        clash = self.session.scalar(
+            select(GlossaryRow.id).where(
+                GlossaryRow.source_lang == row.source_lang,
+                GlossaryRow.target_lang == row.target_lang,
+                GlossaryRow.source_key == key,
+                GlossaryRow.id != row.id,
+            )
+        )
+        if clash is not None:
+            raise Conflict(f"the glossary already has {source_term!r} (id {clash})")
+        row.source_term, row.source_key, row.target_term = source_term, key, target_term
+        row.do_not_translate, row.updated_at = do_not_translate, now
+        self.session.flush()
+        return _term(row)
+
+    def delete_glossary_term(self, term_id: int) -> None:
+        self.session.delete(self._term_row(term_id))
+        self.session.flush()
+
+    def _term_row(self, term_id: int) -> GlossaryRow:
+        row = self.session.get(GlossaryRow, term_id) if _storable_id(term_id) else None
+        if row is None:
+            raise NotFound(f"no glossary term with id {term_id}")
+        return row
+
+    # -- jobs ---------------------------------------------------------------
+
+    def enqueue_job(self, article_id: int, lang: str, revision: int, now: datetime) -> int | None:
+        """A job for this (article revision, language) unless one exists; its id, or None."""
+        exists = self.session.scalar(
+            select(JobRow.id).where(
+                JobRow.article_id == article_id, JobRow.lang == lang, JobRow.revision == revision
+            )
+        )
+        if exists is not None:
+            return None
+        row = JobRow(
+            article_id=article_id,
+            lang=lang,
+            revision=revision,
+            status=JobStatus.QUEUED.value,
+            attempts=0,
+            run_after=now,
+            created_at=now,
+        )
+        self.session.add(row)
+        self.session.flush()
+        return row.id
+
+    def job(self, job_id: int) -> Job:
+        row = self.session.get(JobRow, job_id) if _storable_id(job_id) else None
+        if row is None:
+            raise NotFound(f"no job with id {job_id}")
+        return _job(row)
+
+    def latest_job(self, article_id: int, lang: str) -> Job | None:
+        row = self.session.scalar(
+            select(JobRow)
+            .where(JobRow.article_id == article_id, JobRow.lang == lang)
+            .order_by(JobRow.id.desc())
+            .limit(1)
+        )
+        return _job(row) if row else None
+
+    def jobs(self, status: JobStatus | None = None) -> list[Job]:
+        query = select(JobRow).order_by(JobRow.id)
+        if status is not None:
+            query = query.where(JobRow.status == status.value)
+        return [_job(row) for row in self.session.scalars(query)]
+
+    def claim_job(self, now: datetime, lease: timedelta, job_id: int | None = None) -> Job | None:
+        """Take the next runnable job (or ``job_id``) for ``lease``; a worker that dies
+        loses its jobs back to the queue when their lease runs out."""
+        self.session.execute(
+            update(JobRow)
+            .where(JobRow.status == JobStatus.RUNNING.value, JobRow.lease_until < now)
+            .values(status=JobStatus.QUEUED.value, run_after=now)
+        )
+        query = select(JobRow).where(
+            JobRow.status == JobStatus.QUEUED.value, JobRow.run_after <= now
+        )
+        if job_id is not None:
+            query = query.where(JobRow.id == job_id)
+        query = query.order_by(JobRow.run_after, JobRow.id).limit(1)
+        if self.session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        row = self.session.scalar(query)
+        if row is None:
+            return None
+        row.status = JobStatus.RUNNING.value
+        row.attempts += 1
+        row.lease_until = now + lease
+        row.started_at = now
+        self.session.flush()
+        return _job(row)
+
+    def extend_lease(self, job_id: int, until: datetime) -> None:
+        self.session.execute(update(JobRow).where(JobRow.id == job_id).values(lease_until=until))
+
+    def finish_job(
+        self,
+        job_id: int,
+        status: JobStatus,
+        now: datetime,
+        error: str | None = None,
+        retry_at: datetime | None = None,
+    ) -> None:
+        values: dict[str, Any] = {"status": status.value, "last_error": error, "lease_until": None}
+        if status in (JobStatus.DONE, JobStatus.FAILED):
+            values["finished_at"] = now
+        if retry_at is not None:
+            values["run_after"] = retry_at
+        self.session.execute(update(JobRow).where(JobRow.id == job_id).values(**values))
+
+    def wake_waiting_jobs(self, lang: str | None, now: datetime) -> list[int]:
+        """Jobs waiting for a model go back to the queue (after a package install)."""
+        query = select(JobRow.id).where(JobRow.status == JobStatus.WAITING.value)
+        if lang is not None:
+            query = query.where(JobRow.lang == lang)
+        ids = list(self.session.scalars(query))
+        if ids:
+            self.session.execute(
+                update(JobRow)
+                .where(JobRow.id.in_(ids))
+                .values(status=JobStatus.QUEUED.value, run_after=now)
+            )
+        return ids
 
     # -- tokens -----------------------------------------------------------
 
@@ -487,6 +816,74 @@ def _variant(row: VariantRow) -> Variant:
         origin=VariantOrigin(row.origin),
         status=VariantStatus(row.status),
         source_revision=row.source_revision,
+        updated_at=row.updated_at,
+        engine=row.engine,
+    )
+
+
+def _segment_values(segment: SegmentState) -> dict[str, Any]:
+    return {
+        "position": segment.position,
+        "source": segment.source,
+        "source_hash": segment.source_hash,
+        "placeholders": dict(segment.placeholders),
+        "target": segment.target,
+        "machine_target": segment.machine_target,
+        "origin": segment.origin.value if segment.origin else None,
+        "status": segment.status.value,
+        "score": segment.score,
+        "engine": segment.engine,
+        "model_runs": segment.model_runs,
+    }
+
+
+def _segment(row: SegmentRow) -> SegmentState:
+    return SegmentState(
+        id=row.id,
+        article_id=row.article_id,
+        lang=row.lang,
+        key=row.key,
+        position=row.position,
+        source=row.source,
+        source_hash=row.source_hash,
+        placeholders=dict(row.placeholders or {}),
+        target=row.target,
+        machine_target=row.machine_target,
+        origin=SegmentOrigin(row.origin) if row.origin else None,
+        status=SegmentStatus(row.status),
+        score=row.score,
+        engine=row.engine,
+        model_runs=row.model_runs,
+        updated_at=row.updated_at,
+    )
+
+
+def _job(row: JobRow) -> Job:
+    return Job(
+        id=row.id,
+        article_id=row.article_id,
+        lang=row.lang,
+        revision=row.revision,
+        status=JobStatus(row.status),
+        attempts=row.attempts,
+        last_error=row.last_error,
+        run_after=row.run_after,
+        lease_until=row.lease_until,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+    )
+
+
+def _term(row: GlossaryRow) -> GlossaryTerm:
+    return GlossaryTerm(
+        id=row.id,
+        source_lang=row.source_lang,
+        target_lang=row.target_lang,
+        source_term=row.source_term,
+        target_term=row.target_term,
+        do_not_translate=row.do_not_translate,
+        created_at=row.created_at,
         updated_at=row.updated_at,
     )
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +25,13 @@ from feedsvc.db.tables import Base
 from feedsvc.domain import Role
 from feedsvc.store import Store
 from feedsvc.tokens import issue_token
+
+# argostranslate creates folders under HOME when imported: keep this test run's to itself.
+_ARGOS_HOME = tempfile.mkdtemp(prefix="feedsvc-tests-argos-")
+atexit.register(shutil.rmtree, _ARGOS_HOME, True)
+for _variable in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
+    os.environ[_variable] = os.path.join(_ARGOS_HOME, _variable.lower())
+os.environ["ARGOS_PACKAGES_DIR"] = os.path.join(_ARGOS_HOME, "unused-packages")
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 # In CI the services are required: a test that would skip for want of one fails instead.
@@ -90,6 +99,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def make_config(database_url: str, **overrides: str) -> dict[str, str]:
     return {
         "FEEDSVC_DATABASE_URL": database_url,
+        "FEEDSVC_WORKER": "none",  # tests run jobs explicitly unless they test the thread
+        "FEEDSVC_ARGOS_PACKAGES_DIR": os.path.join(_ARGOS_HOME, "no-packages"),
         "FEEDSVC_SECRET_KEY": SECRET,
         "FEEDSVC_BASE_URL": "http://feeds.test",
         "FEEDSVC_LANGUAGES": "en,zh-Hans:reviewed,fr:machine",
@@ -102,6 +113,7 @@ def app(database_url: str) -> Iterator[Flask]:
     app = create_app(make_config(database_url))
     app.config["TESTING"] = True
     yield app
+    app.extensions["feedsvc.jobs"].dispatcher.stop()
     with app.app_context():
         database().engine.dispose()
 

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,11 +19,16 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # On SQLite a transaction that will write takes the write lock when it begins, so
+        # a concurrent writer makes it wait (busy timeout) instead of failing mid-way.
+        self.writer_sessions = sessionmaker(
+            self.engine.execution_options(begin_immediate=True), expire_on_commit=False
+        )
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A unit of work outside a request (CLI, worker): commit on success."""
-        with self.sessions() as session, session.begin():
+        with self.writer_sessions() as session, session.begin():
             yield session
 
     def ping(self) -> None:
@@ -57,7 +62,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    immediate = connection.get_execution_options().get("begin_immediate")
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def init_app(app: Flask, url: str) -> Database:
@@ -74,7 +80,8 @@ def database() -> Database:
 def request_session() -> Session:
     """The session of the current request; committed by the caller, closed at teardown."""
     if "db_session" not in g:
-        g.db_session = database().sessions()
+        reads_only = request.method in ("GET", "HEAD", "OPTIONS")
+        g.db_session = (database().sessions if reads_only else database().writer_sessions)()
     return g.db_session  # type: ignore[no-any-return]
 
 

@@ -7,7 +7,9 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -134,8 +136,90 @@ class VariantRow(Base):
     origin: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(30))
     source_revision: Mapped[int] = mapped_column(Integer)
+    engine: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SegmentRow(Base):
+    """One sentence (or the title, the summary) of an article in one target language."""
+
+    __tablename__ = "segments"
+    __table_args__ = (UniqueConstraint("article_id", "lang", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    lang: Mapped[str] = mapped_column(String(35))
+    key: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(Text)
+    source_hash: Mapped[str] = mapped_column(String(64))
+    placeholders: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    target: Mapped[str | None] = mapped_column(Text)
+    machine_target: Mapped[str | None] = mapped_column(Text)
+    origin: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    score: Mapped[float | None] = mapped_column(Float)
+    engine: Mapped[str | None] = mapped_column(String(200))
+    model_runs: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MemoryRow(Base):
+    """A human-approved translation of a whitespace-normalized source sentence."""
+
+    __tablename__ = "translation_memory"
+    __table_args__ = (UniqueConstraint("source_lang", "target_lang", "source_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_lang: Mapped[str] = mapped_column(String(35))
+    target_lang: Mapped[str] = mapped_column(String(35))
+    source_hash: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(Text)
+    target: Mapped[str] = mapped_column(Text)
+    uses: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class GlossaryRow(Base):
+    """A term the engine must render one way, or leave alone (do-not-translate)."""
+
+    __tablename__ = "glossary_terms"
+    __table_args__ = (UniqueConstraint("source_lang", "target_lang", "source_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_lang: Mapped[str] = mapped_column(String(35))
+    target_lang: Mapped[str] = mapped_column(String(35))
+    source_term: Mapped[str] = mapped_column(String(200))
+    source_key: Mapped[str] = mapped_column(String(200))  # casefolded, for uniqueness
+    target_term: Mapped[str] = mapped_column(String(200))
+    do_not_translate: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class JobRow(Base):
+    """A durable translation job: one per (article revision, language)."""
+
+    __tablename__ = "translation_jobs"
+    __table_args__ = (
+        UniqueConstraint("article_id", "lang", "revision"),
+        Index("ix_translation_jobs_status_run_after", "status", "run_after"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    lang: Mapped[str] = mapped_column(String(35))
+    revision: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    run_after: Mapped[datetime] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class FeedScopeRow(Base):

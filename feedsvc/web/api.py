@@ -8,27 +8,47 @@ from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, g, json, request, url_for
+from flask import Blueprint, Response, current_app, g, json, request, url_for
 from pydantic import BaseModel
 from werkzeug.http import quote_etag
 
 from ..articles import Editor, Saved, utcnow
+from ..config import SOURCE_LANGUAGE, Language
 from ..db import request_session
-from ..domain import ApiToken, Article, FieldError, Invalid, Page, Role, Section
+from ..domain import (
+    ApiToken,
+    Article,
+    FieldError,
+    GlossaryTerm,
+    Invalid,
+    Page,
+    Role,
+    Section,
+    SegmentStatus,
+)
+from ..feeds.data import publishable
+from ..glossary import add_term, update_term
+from ..jobs import jobs
 from ..schemas import (
     SECTION_PATH_PATTERN,
     ArticleIn,
     ArticleList,
     ArticleOut,
     ArticlePatch,
+    GlossaryIn,
+    GlossaryList,
+    GlossaryOut,
+    JobOut,
     SectionIn,
     SectionList,
     SectionOut,
     SectionPatch,
+    SegmentOut,
     TokenCreated,
     TokenIn,
     TokenList,
     TokenOut,
+    TranslationOut,
     VariantSummary,
     parse_document,
     parse_rfc3339,
@@ -41,6 +61,7 @@ from .problems import ApiError
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 ARTICLE_ID = "<int(signed=True):article_id>"
 TOKEN_ID = "<int(signed=True):token_id>"
+TERM_ID = "<int(signed=True):term_id>"
 MAX_PAGE = 100_000
 EDITORS = (Role.ADMIN, Role.EDITOR)
 
@@ -141,7 +162,7 @@ def list_sections() -> Response:
 @bp.post("/sections")
 @requires(*EDITORS)
 def create_section() -> Response:
-    section = Editor(store()).create_section(body(SectionIn))
+    section = editor().create_section(body(SectionIn))
     commit()
     location = url_for("api.get_section", section_path=section.path)
     return respond(section_out(section), 201, {"Location": location})
@@ -155,7 +176,7 @@ def get_section(section_path: str) -> Response:
 @bp.patch("/sections/<path:section_path>")
 @requires(*EDITORS)
 def update_section(section_path: str) -> Response:
-    section = Editor(store()).update_section(section_path, body(SectionPatch))
+    section = editor().update_section(section_path, body(SectionPatch))
     commit()
     return respond(section_out(section))
 
@@ -205,7 +226,12 @@ def article_response(article: Article, status: int = 200) -> Response:
 
 def saved_response(saved: Saved) -> Response:
     commit()
+    jobs().dispatcher.dispatch(saved.jobs)
     return article_response(saved.article, 201 if saved.created else 200)
+
+
+def editor() -> Editor:
+    return Editor(store(), current_app.extensions["feedsvc.settings"].target_tags)
 
 
 def article_filter(errors: list[FieldError]) -> ArticleFilter:
@@ -262,7 +288,7 @@ def list_articles() -> Response:
 @bp.post("/articles")
 @requires(*EDITORS)
 def create_article() -> Response:
-    return saved_response(Editor(store()).upsert(body(ArticleIn)))
+    return saved_response(editor().upsert(body(ArticleIn)))
 
 
 @bp.get(f"/articles/{ARTICLE_ID}")
@@ -279,23 +305,144 @@ def get_article(article_id: int) -> Response:
 @requires(*EDITORS)
 def replace_article(article_id: int) -> Response:
     check = if_match()
-    return saved_response(Editor(store()).replace(article_id, body(ArticleIn), check))
+    return saved_response(editor().replace(article_id, body(ArticleIn), check))
 
 
 @bp.patch(f"/articles/{ARTICLE_ID}")
 @requires(*EDITORS)
 def patch_article(article_id: int) -> Response:
     check = if_match()
-    return saved_response(Editor(store()).patch(article_id, body(ArticlePatch), check))
+    return saved_response(editor().patch(article_id, body(ArticlePatch), check))
 
 
 @bp.delete(f"/articles/{ARTICLE_ID}")
 @requires(*EDITORS)
 def delete_article(article_id: int) -> Response:
     check = request.if_match.contains if request.headers.get("If-Match") else None
-    Editor(store()).delete(article_id, check)
+    editor().delete(article_id, check)
     commit()
     return Response(status=204)
+
+
+# -- translations ------------------------------------------------------------
+
+
+def target_language(tag: str) -> Language:
+    language = current_app.extensions["feedsvc.settings"].language(tag)
+    if language is None or language.tag == SOURCE_LANGUAGE:
+        raise ApiError(404, f"{tag!r} is not a target language of this service.")
+    return language
+
+
+def require_language(language: Language) -> None:
+    token: ApiToken = g.token
+    if token.role is Role.TRANSLATOR and language.tag not in token.languages:
+        raise ApiError(403, f"This translator token does not cover {language.tag}.")
+
+
+@bp.get(f"/articles/{ARTICLE_ID}/translations/<lang_tag>")
+@requires(*Role)
+def get_translation(article_id: int, lang_tag: str) -> Response:
+    language = target_language(lang_tag)
+    require_language(language)
+    st = store()
+    article = st.article(article_id)
+    variant = st.variant(article_id, language.tag)
+    job = st.latest_job(article_id, language.tag)
+    segments = st.segments(article_id, language.tag)
+    counts = {status.value: 0 for status in SegmentStatus}
+    for segment in segments:
+        counts[segment.status.value] += 1
+    published = variant is not None and variant.status in publishable(language)
+    document = TranslationOut(
+        article_id=article.id,
+        lang=language.tag,
+        policy=language.policy.value,
+        published=published,
+        status=variant.status.value if variant else "none",
+        origin=variant.origin.value if variant else None,
+        engine=variant.engine if variant else None,
+        source_revision=variant.source_revision if variant else None,
+        article_revision=article.revision,
+        updated_at=variant.updated_at if variant else None,
+        title=variant.title if variant else None,
+        summary=variant.summary if variant else None,
+        body_html=variant.body_html if variant else None,
+        job=JobOut(**{k: getattr(job, k) for k in JobOut.model_fields}) if job else None,
+        counts=counts | {"total": len(segments)},
+        segments=[
+            SegmentOut(**{k: getattr(seg, k) for k in SegmentOut.model_fields}) for seg in segments
+        ],
+    )
+    return respond(document)
+
+
+# -- glossary -------------------------------------------------------------------
+
+
+def term_out(term: GlossaryTerm) -> GlossaryOut:
+    return GlossaryOut(**{k: getattr(term, k) for k in GlossaryOut.model_fields})
+
+
+def term_of(language: Language, term_id: int) -> GlossaryTerm:
+    term = store().glossary_term(term_id)
+    if term.target_lang != language.tag:
+        raise ApiError(404, f"No term {term_id} in the {language.tag} glossary.")
+    return term
+
+
+@bp.get("/glossary/<lang_tag>")
+@requires(*Role)
+def list_glossary(lang_tag: str) -> Response:
+    language = target_language(lang_tag)
+    items = [term_out(t) for t in store().glossary(SOURCE_LANGUAGE, language.tag)]
+    return respond(GlossaryList(items=items))
+
+
+@bp.post("/glossary/<lang_tag>")
+@requires(*EDITORS)
+def create_glossary_term(lang_tag: str) -> Response:
+    language = target_language(lang_tag)
+    doc = body(GlossaryIn)
+    check_term_target(doc)
+    term = add_term(
+        store(),
+        current_app.extensions["feedsvc.settings"],
+        language.tag,
+        doc.source_term,
+        doc.target_term or doc.source_term,
+        doc.do_not_translate,
+    )
+    commit()
+    return respond(term_out(term), 201)
+
+
+@bp.put(f"/glossary/<lang_tag>/{TERM_ID}")
+@requires(*EDITORS)
+def replace_glossary_term(lang_tag: str, term_id: int) -> Response:
+    language = target_language(lang_tag)
+    doc = body(GlossaryIn)
+    check_term_target(doc)
+    term_of(language, term_id)
+    term = update_term(
+        store(), term_id, doc.source_term, doc.target_term or doc.source_term, doc.do_not_translate
+    )
+    commit()
+    return respond(term_out(term))
+
+
+@bp.delete(f"/glossary/<lang_tag>/{TERM_ID}")
+@requires(*EDITORS)
+def delete_glossary_term(lang_tag: str, term_id: int) -> Response:
+    term_of(target_language(lang_tag), term_id)
+    store().delete_glossary_term(term_id)
+    commit()
+    return Response(status=204)
+
+
+def check_term_target(doc: GlossaryIn) -> None:
+    if not doc.do_not_translate and not doc.target_term:
+        raise Invalid([FieldError("/target_term", "is required unless do_not_translate")])
 
 
 # -- tokens ------------------------------------------------------------------

@@ -10,7 +10,7 @@ from pydantic.json_schema import models_json_schema
 from .. import schemas as s
 
 REF = "#/components/schemas/{model}"
-_INPUTS = (s.ArticleIn, s.ArticlePatch, s.SectionIn, s.SectionPatch, s.TokenIn)
+_INPUTS = (s.ArticleIn, s.ArticlePatch, s.SectionIn, s.SectionPatch, s.TokenIn, s.GlossaryIn)
 _OUTPUTS = (
     s.ArticleOut,
     s.ArticleList,
@@ -19,6 +19,9 @@ _OUTPUTS = (
     s.TokenOut,
     s.TokenCreated,
     s.TokenList,
+    s.GlossaryOut,
+    s.GlossaryList,
+    s.TranslationOut,
     s.Problem,
 )
 
@@ -103,6 +106,14 @@ _SECTION_PATH = {
     "required": True,
     "schema": {"type": "string", "pattern": s.SECTION_PATH_PATTERN},
 }
+_LANG = {
+    "name": "lang_tag",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "A target language tag, e.g. zh-Hans",
+}
+_TERM_ID = _ARTICLE_ID | {"name": "term_id"}
 _IF_MATCH = {
     "name": "If-Match",
     "in": "header",
@@ -246,6 +257,40 @@ def openapi_document() -> dict[str, Any]:
                 412,
                 parameters=[_IF_MATCH_OPTIONAL],
             ),
+        },
+        "/articles/{article_id}/translations/{lang_tag}": {
+            "parameters": [_ARTICLE_ID, _LANG],
+            "get": _operation(
+                "A translation: status, job, and every segment with its origin",
+                {"200": {"description": "OK", "content": _json("TranslationOut")}},
+                404,
+            ),
+        },
+        "/glossary/{lang_tag}": {
+            "parameters": [_LANG],
+            "get": _operation(
+                "Glossary of a language pair (en → lang_tag)",
+                {"200": {"description": "OK", "content": _json("GlossaryList")}},
+                404,
+            ),
+            "post": _operation(
+                "Add a term (or a do-not-translate entry)",
+                {"201": {"description": "Created", "content": _json("GlossaryOut")}},
+                404,
+                409,
+                body="GlossaryIn",
+            ),
+        },
+        "/glossary/{lang_tag}/{term_id}": {
+            "parameters": [_LANG, _TERM_ID],
+            "put": _operation(
+                "Replace a term",
+                {"200": {"description": "OK", "content": _json("GlossaryOut")}},
+                404,
+                409,
+                body="GlossaryIn",
+            ),
+            "delete": _operation("Delete a term", {"204": {"description": "Deleted"}}, 404),
         },
         "/tokens": {
             "get": _operation(

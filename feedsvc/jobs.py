@@ -1,0 +1,321 @@
+"""Durable translation jobs: rows in the database are the truth; a worker thread, the
+``feedsvc worker`` process or RQ on Redis only decide who runs them and when."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Protocol
+
+from flask import Flask, current_app
+
+from .articles import Clock, utcnow
+from .config import SOURCE_LANGUAGE, Settings
+from .db import Database
+from .domain import Job, JobStatus
+from .engine.argos import EngineOptions, Engines
+from .engine.packages import Packages
+from .store import Store
+from .translation import JobRunner
+
+log = logging.getLogger(__name__)
+EXTENSION_KEY = "feedsvc.jobs"
+RQ_QUEUE = "feedsvc-translation"
+MAX_ATTEMPTS = 5
+LEASE = timedelta(minutes=5)
+
+
+def backoff(attempts: int) -> timedelta:
+    """10 s, 40 s, 2.7 min, 10.7 min … between retries of a failing job."""
+    return timedelta(seconds=min(10 * 4 ** (attempts - 1), 3600))
+
+
+class Worker:
+    """Claims jobs from the database and runs them, one at a time."""
+
+    def __init__(
+        self,
+        database: Database,
+        engines: Engines,
+        clock: Clock = utcnow,
+        lease: timedelta = LEASE,
+        batch_segments: int = 16,
+    ) -> None:
+        self.database = database
+        self.engines = engines
+        self.clock = clock
+        self.lease = lease
+        self.batch_segments = batch_segments
+
+    def run_next(self, job_id: int | None = None) -> bool:
+        """Run one runnable job (or the job ``job_id`` if it is runnable); False if none."""
+        with self.database.session() as session:
+            job = Store(session).claim_job(self.clock(), self.lease, job_id)
+        if job is None:
+            return False
+        self._run(job)
+        return True
+
+    def run_pending(self) -> int:
+        ran = 0
+        while self.run_next():
+            ran += 1
+        return ran
+
+    def wake_jobs_with_models(self) -> list[int]:
+        """Waiting jobs whose language now has a package go back to the queue."""
+        with self.database.session() as session:
+            store = Store(session)
+            waiting = {job.lang for job in store.jobs(JobStatus.WAITING)}
+            woken: list[int] = []
+            for lang in sorted(waiting):
+                if self.engines.packages.find(SOURCE_LANGUAGE, lang) is not None:
+                    woken += store.wake_waiting_jobs(lang, self.clock())
+        return woken
+
+    def _extend_lease(self, job: Job) -> None:
+        with self.database.session() as session:
+            Store(session).extend_lease(job.id, self.clock() + self.lease)
+
+    def _run(self, job: Job) -> None:
+        runner = JobRunner(
+            self.database,
+            self.engines.translator,
+            self.clock,
+            self.batch_segments,
+            heartbeat=lambda: self._extend_lease(job),
+        )
+        try:
+            outcome = runner.run(job)
+        except Exception as exc:  # any failure is recorded on the job, then retried
+            log.exception(
+                "job failed job_id=%d article_id=%d lang=%s attempt=%d",
+                job.id,
+                job.article_id,
+                job.lang,
+                job.attempts,
+            )
+            error = f"{exc.__class__.__name__}: {exc}"
+            with self.database.session() as session:
+                store = Store(session)
+                if job.attempts >= MAX_ATTEMPTS:
+                    store.finish_job(job.id, JobStatus.FAILED, self.clock(), error)
+                else:
+                    store.finish_job(
+                        job.id,
+                        JobStatus.QUEUED,
+                        self.clock(),
+                        error,
+                        retry_at=self.clock() + backoff(job.attempts),
+                    )
+            return
+        with self.database.session() as session:
+            store = Store(session)
+            if outcome.waiting_for_model:
+                store.finish_job(job.id, JobStatus.WAITING, self.clock(), outcome.waiting_for_model)
+            else:
+                store.finish_job(job.id, JobStatus.DONE, self.clock())
+        log.info(
+            "job done job_id=%d article_id=%d lang=%s engine_segments=%d memory=%d "
+            "published=%s waiting=%s",
+            job.id,
+            job.article_id,
+            job.lang,
+            outcome.sent_to_engine,
+            outcome.from_memory,
+            outcome.published,
+            bool(outcome.waiting_for_model),
+        )
+
+
+class Dispatcher(Protocol):
+    def dispatch(self, job_ids: Iterable[int]) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class ThreadDispatcher:
+    """The default: a daemon thread in this process, woken when jobs are queued."""
+
+    def __init__(self, worker: Worker, poll_seconds: float = 5.0) -> None:
+        self.worker = worker
+        self.poll_seconds = poll_seconds
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._stopping.clear()
+                self._thread = threading.Thread(
+                    target=self._loop, name="feedsvc-worker", daemon=True
+                )
+                self._thread.start()
+
+    def dispatch(self, job_ids: Iterable[int]) -> None:
+        if list(job_ids):
+            self.start()
+            self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.worker.wake_jobs_with_models()
+                self.worker.run_pending()
+            except Exception:  # the thread must outlive a database hiccup
+                log.exception("worker loop error")
+            self._wake.wait(self.poll_seconds)
+            self._wake.clear()
+
+
+class RqDispatcher:
+    """Jobs go through RQ on Redis; ``feedsvc worker`` processes run them."""
+
+    def __init__(self, redis_url: str) -> None:
+        from redis import Redis
+        from rq import Queue
+
+        self.queue = Queue(RQ_QUEUE, connection=Redis.from_url(redis_url))
+
+    def dispatch(self, job_ids: Iterable[int]) -> None:
+        for job_id in job_ids:
+            self.queue.enqueue(
+                "feedsvc.jobs.run_rq_job",
+                job_id,
+                job_id=f"feedsvc-{job_id}-{utcnow().timestamp():.6f}",
+            )
+
+    def stop(self) -> None:
+        pass
+
+
+class NoDispatcher:
+    """FEEDSVC_WORKER=none: jobs wait in the database for a ``feedsvc worker`` process."""
+
+    def dispatch(self, job_ids: Iterable[int]) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+@dataclass
+class JobsExtension:
+    worker: Worker
+    dispatcher: Dispatcher
+    packages: Packages
+
+    def dispatch_from_command(self, job_ids: Iterable[int]) -> None:
+        """A short-lived command starts no worker thread: the server's worker polls the
+        queue; only RQ needs to be told."""
+        if isinstance(self.dispatcher, RqDispatcher):
+            self.dispatcher.dispatch(job_ids)
+
+
+def packages_dir(app: Flask, settings: Settings) -> str:
+    return settings.argos_packages_dir or f"{app.instance_path}/argos-packages"
+
+
+def init_app(app: Flask, settings: Settings, database: Database) -> JobsExtension:
+    packages = Packages(Path(packages_dir(app, settings)))
+    engines = Engines(
+        packages,
+        EngineOptions(
+            device=settings.engine_device,
+            compute_type=settings.engine_compute_type,
+            threads=settings.engine_threads,
+            beam_size=settings.engine_beam_size,
+        ),
+    )
+    worker = Worker(database, engines, lease=timedelta(seconds=settings.job_lease_seconds),
+                    batch_segments=settings.engine_batch_segments)
+    dispatcher: Dispatcher
+    if settings.redis_url:
+        dispatcher = RqDispatcher(settings.redis_url)
+    elif settings.worker == "thread":
+        dispatcher = ThreadDispatcher(worker)
+    else:
+        dispatcher = NoDispatcher()
+    extension = JobsExtension(worker, dispatcher, packages)
+    app.extensions[EXTENSION_KEY] = extension
+    if isinstance(dispatcher, ThreadDispatcher):
+        app.before_request(lambda: dispatcher.start())  # jobs left by another process
+    return extension
+
+
+def jobs() -> JobsExtension:
+    return current_app.extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
+
+
+_rq_app: Flask | None = None
+
+
+def run_rq_job(job_id: int) -> bool:
+    """The RQ job function: runs in a ``feedsvc worker`` process, with the app from the
+    environment built once per process."""
+    global _rq_app
+    if _rq_app is None:
+        from . import create_app
+
+        _rq_app = create_app()
+    with _rq_app.app_context():
+        return _rq_app.extensions[EXTENSION_KEY].worker.run_next(job_id)
+
+
+def run_worker(app: Flask, burst: bool, poll: float) -> None:
+    """``feedsvc worker``: an RQ worker when Redis is configured, else a database poller."""
+    extension: JobsExtension = app.extensions[EXTENSION_KEY]
+    worker = extension.worker
+    if isinstance(extension.dispatcher, RqDispatcher):
+        from rq import Worker as RqWorker
+
+        queue = extension.dispatcher.queue
+        sweep_due_jobs(worker, extension.dispatcher)
+        stop = threading.Event()
+        if not burst:  # retries, lost messages and newly installed models reach RQ this way
+            threading.Thread(
+                target=_sweep_loop, args=(worker, extension.dispatcher, stop, poll), daemon=True
+            ).start()
+        RqWorker([queue], connection=queue.connection).work(burst=burst, with_scheduler=False)
+        stop.set()
+        return
+    while True:
+        worker.wake_jobs_with_models()
+        ran = worker.run_pending()
+        if burst and not ran:
+            return
+        if not ran:
+            threading.Event().wait(poll)
+
+
+def sweep_due_jobs(worker: Worker, dispatcher: RqDispatcher) -> None:
+    woken = worker.wake_jobs_with_models()
+    with worker.database.session() as session:
+        due = [
+            job.id
+            for job in Store(session).jobs(JobStatus.QUEUED)
+            if job.run_after <= worker.clock()
+        ]
+    dispatcher.dispatch(sorted(set(due) | set(woken)))
+
+
+def _sweep_loop(
+    worker: Worker, dispatcher: RqDispatcher, stop: threading.Event, poll: float
+) -> None:
+    while not stop.wait(poll * 6):
+        try:
+            sweep_due_jobs(worker, dispatcher)
+        except Exception:
+            log.exception("sweep failed")
