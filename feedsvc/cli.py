@@ -144,9 +144,11 @@ def demo_command() -> None:
 
     report = load_demo(database(), current_app.extensions["feedsvc.settings"].target_tags)
     jobs().dispatch_from_command(report.jobs)
-    click.echo(f"demo content loaded: {report.sections} sections, {report.articles} articles, "
-               f"{report.translations} human translations, {report.memory_entries} "
-               f"translation memory entries")
+    click.echo(
+        f"demo content loaded: {report.sections} sections, {report.articles} articles, "
+        f"{report.translations} human translations, {report.memory_entries} "
+        f"translation memory entries"
+    )
 
 
 @click.command("serve", help="Serve the app (for production use: gunicorn wsgi:app).")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -190,12 +191,18 @@ class RqDispatcher:
         self.queue = Queue(RQ_QUEUE, connection=Redis.from_url(redis_url))
 
     def dispatch(self, job_ids: Iterable[int]) -> None:
+        from redis.exceptions import RedisError
+
         for job_id in job_ids:
-            self.queue.enqueue(
-                "feedsvc.jobs.run_rq_job",
-                job_id,
-                job_id=f"feedsvc-{job_id}-{utcnow().timestamp():.6f}",
-            )
+            try:
+                self.queue.enqueue(
+                    "feedsvc.jobs.run_rq_job",
+                    job_id,
+                    job_id=f"feedsvc-{job_id}-{uuid.uuid4().hex[:12]}",
+                )
+            except RedisError as exc:
+                # The job is safe in the database; the worker's sweep enqueues it later.
+                log.warning("could not enqueue job_id=%d error=%s", job_id, exc)
 
     def stop(self) -> None:
         pass
@@ -239,8 +246,12 @@ def init_app(app: Flask, settings: Settings, database: Database) -> JobsExtensio
             beam_size=settings.engine_beam_size,
         ),
     )
-    worker = Worker(database, engines, lease=timedelta(seconds=settings.job_lease_seconds),
-                    batch_segments=settings.engine_batch_segments)
+    worker = Worker(
+        database,
+        engines,
+        lease=timedelta(seconds=settings.job_lease_seconds),
+        batch_segments=settings.engine_batch_segments,
+    )
     dispatcher: Dispatcher
     if settings.redis_url:
         dispatcher = RqDispatcher(settings.redis_url)

@@ -207,7 +207,7 @@ class JobRunner:
                         status=SegmentStatus.PENDING,
                         score=None,
                         engine=None,
-                        model_runs=0,
+                        model_runs=by_key[segment.key].model_runs if segment.key in by_key else 0,
                         updated_at=now,
                     )
                 )

@@ -3,22 +3,31 @@ queue → memory → glossary → CTranslate2 → segments → variant → feeds
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 
 from feedsvc import create_app
 from feedsvc.articles import utcnow
 from feedsvc.db import database
+from feedsvc.domain import JobStatus, Role, SegmentOrigin, SegmentStatus
 from feedsvc.jobs import jobs
 from feedsvc.segments import segment_text
 from feedsvc.store import Store
-from feedsvc.translation import source_hash
+from feedsvc.tokens import issue_token
+from feedsvc.translation import cut, source_hash
 from tests.argos_fixture import build_argos_package, install_argos_package
-from tests.conftest import Api, make_config
+from tests.conftest import Api, make_config, skip_or_fail
 
 BODY = (
     "<p>GUANGZHOU, Feb. 19 (Nanfang Plus) -- The Guangzhou Development District opened a "
@@ -139,3 +148,300 @@ def _wait_for(api: Api, article_id: int, status: str, timeout: float = 60) -> di
             return response.json
         time.sleep(0.2)
     raise AssertionError(f"no {status} translation after {timeout}s: {response.json}")
+
+
+def approve(app: Flask, article_id: int, key: str, text: str) -> None:
+    with app.app_context(), database().session() as session:
+        store = Store(session)
+        states = [
+            replace(s, target=text, origin=SegmentOrigin.HUMAN, status=SegmentStatus.APPROVED)
+            if s.key == key
+            else s
+            for s in store.segments(article_id, "zh-Hans")
+        ]
+        store.replace_segments(article_id, "zh-Hans", states, utcnow())
+
+
+def model_runs(app: Flask, article_id: int) -> dict[str, int]:
+    return {s.key: s.model_runs for s in segments(app, article_id)}
+
+
+def test_editing_one_sentence_sends_exactly_one_segment_to_the_model(
+    tapp: Flask, teditor: Api
+) -> None:
+    article = post(teditor)
+    assert run_jobs(tapp) == 1
+    before = model_runs(tapp, article["id"])
+    assert set(before.values()) == {1}
+    approve(tapp, article["id"], "body.1.0", "官员表示，该{1}园区{/1}将容纳{2}{3}家企业{/2}。")
+    variant_before = teditor.get(f"/articles/{article['id']}/translations/zh-Hans").json
+
+    edited = BODY.replace("opened a robotics park", "opened a large robotics park")
+    response = teditor.patch(
+        f"/articles/{article['id']}", {"body_html": edited}, headers={"If-Match": "*"}
+    )
+    assert response.status_code == 200
+    assert run_jobs(tapp) == 1
+    after = model_runs(tapp, article["id"])
+    changed = {key for key in after if after[key] != before.get(key)}
+    assert changed == {"body.0.0"}, after
+    assert sum(after.values()) == sum(before.values()) + 1
+    states = {s.key: s for s in segments(tapp, article["id"])}
+    assert states["body.1.0"].status is SegmentStatus.APPROVED
+    assert states["body.1.0"].target.startswith("官员表示")
+    variant_after = teditor.get(f"/articles/{article['id']}/translations/zh-Hans").json
+    assert variant_after["updated_at"] > variant_before["updated_at"]
+    assert "官员表示" in variant_after["body_html"]
+
+
+def test_variant_time_moves_only_when_its_text_changes(tapp: Flask, teditor: Api) -> None:
+    article = post(teditor)
+    run_jobs(tapp)
+    first = teditor.get(f"/articles/{article['id']}/translations/zh-Hans").json
+    teditor.patch(f"/articles/{article['id']}", {"tags": ["robots"]}, headers={"If-Match": "*"})
+    assert run_jobs(tapp) == 1
+    second = teditor.get(f"/articles/{article['id']}/translations/zh-Hans").json
+    assert second["article_revision"] == first["article_revision"] + 1
+    assert second["source_revision"] == second["article_revision"]
+    assert second["updated_at"] == first["updated_at"]
+    assert sum(model_runs(tapp, article["id"]).values()) == len(second["segments"])
+
+
+def test_without_a_package_jobs_wait_then_run_once_one_is_installed(
+    database_url: str, tmp_path: Path, argosmodel: Path
+) -> None:
+    app = create_app(translating_config(database_url, tmp_path / "empty-packages"))
+    try:
+        api = _editor_api(app)
+        article = post(api)
+        assert run_jobs(app) == 1
+        waiting = api.get(f"/articles/{article['id']}/translations/zh-Hans").json
+        assert waiting["job"]["status"] == "waiting"
+        assert "feedsvc models install en zh-Hans" in waiting["job"]["last_error"]
+        assert waiting["status"] == "none"
+        assert {s["status"] for s in waiting["segments"]} == {"pending"}, "nothing is lost"
+
+        result = app.test_cli_runner().invoke(args=["models", "install", str(argosmodel)])
+        assert result.exit_code == 0, result.output
+        assert "1 waiting translation jobs queued again" in result.output
+        assert run_jobs(app) == 1
+        done = api.get(f"/articles/{article['id']}/translations/zh-Hans").json
+        assert done["job"]["status"] == "done"
+        assert done["status"] == "machine_translated"
+        assert done["job"]["attempts"] == 2
+    finally:
+        _dispose(app)
+
+
+def _editor_api(app: Flask) -> Api:
+    with app.app_context(), database().session() as session:
+        _, secret = issue_token(Store(session), "editor", Role.EDITOR)
+    api = Api(app.test_client(), secret)
+    api.post("/sections", {"path": "news", "names": {"en": "News"}})
+    return api
+
+
+def _dispose(app: Flask) -> None:
+    app.extensions["feedsvc.jobs"].dispatcher.stop()
+    with app.app_context():
+        database().engine.dispose()
+
+
+def _worker_env(database_url: str, packages: Path, **extra: str) -> dict[str, str]:
+    config = translating_config(database_url, packages, **extra)
+    return os.environ | config
+
+
+LONG_BODY = "".join(
+    f"<p>Paragraph {n} says the district opened a new plant on Monday. "
+    f"Workers at site number {n} welcomed the news.</p>"
+    for n in range(60)
+)
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_job_loses_nothing(
+    database_url: str, packages_dir: Path, argosmodel: Path
+) -> None:
+    install_argos_package(argosmodel, packages_dir)
+    env = _worker_env(
+        database_url, packages_dir, FEEDSVC_ENGINE_BATCH_SEGMENTS="2", FEEDSVC_JOB_LEASE_SECONDS="2"
+    )
+    app = create_app(translating_config(database_url, packages_dir, FEEDSVC_JOB_LEASE_SECONDS="2"))
+    try:
+        api = _editor_api(app)
+        article = post(api, body_html=LONG_BODY)
+        total = len(cut(article["title"], None, LONG_BODY).segments)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "feedsvc.cli", "worker", "--poll", "0.2"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            done = sum(1 for s in segments(app, article["id"]) if s.model_runs)
+            if done >= 10:
+                break
+            time.sleep(0.05)
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait()
+        partial = segments(app, article["id"])
+        translated = sum(1 for s in partial if s.model_runs)
+        assert 10 <= translated < len(partial), "killed in the middle"
+        with app.app_context(), database().session() as session:
+            (job,) = Store(session).jobs()
+        assert job.status is JobStatus.RUNNING, "the dead worker still holds it"
+
+        time.sleep(2.5)  # the lease runs out
+        restarted = subprocess.run(
+            [sys.executable, "-m", "feedsvc.cli", "worker", "--burst"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert restarted.returncode == 0, restarted.stderr[-2000:]
+        final = segments(app, article["id"])
+        assert len(final) == total
+        assert {s.model_runs for s in final} == {1}, "every segment translated exactly once"
+        assert all(s.target for s in final)
+        with app.app_context(), database().session() as session:
+            (job,) = Store(session).jobs()
+            assert job.status is JobStatus.DONE and job.attempts == 2
+            assert Store(session).variant(article["id"], "zh-Hans") is not None
+    finally:
+        _dispose(app)
+
+
+def test_jobs_go_through_rq_on_redis(
+    database_url: str, packages_dir: Path, argosmodel: Path
+) -> None:
+    redis_url = os.environ.get("FEEDSVC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    from redis import Redis
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    connection = Redis.from_url(redis_url, socket_connect_timeout=2)
+    try:
+        connection.flushdb()
+    except RedisConnectionError as exc:
+        skip_or_fail(f"Redis not reachable at {redis_url} ({exc})")
+    install_argos_package(argosmodel, packages_dir)
+    app = create_app(translating_config(database_url, packages_dir, FEEDSVC_REDIS_URL=redis_url))
+    try:
+        api = _editor_api(app)
+        article = post(api)
+        from rq import Queue
+
+        queue = Queue("feedsvc-translation", connection=connection)
+        assert queue.count == 1, "the job went to Redis"
+        env = _worker_env(database_url, packages_dir, FEEDSVC_REDIS_URL=redis_url)
+        worker = subprocess.run(
+            [sys.executable, "-m", "feedsvc.cli", "worker", "--burst"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert worker.returncode == 0, worker.stderr[-2000:]
+        assert queue.count == 0
+        translation = api.get(f"/articles/{article['id']}/translations/zh-Hans").json
+        assert translation["job"]["status"] == "done"
+        assert translation["status"] == "machine_translated"
+        assert {s["origin"] for s in translation["segments"]} == {"model"}
+    finally:
+        _dispose(app)
+        connection.flushdb()
+        connection.close()
+
+
+def test_glossary_api_and_do_not_translate(tapp: Flask, teditor: Api) -> None:
+    created = teditor.post(
+        "/glossary/zh-hans", {"source_term": "Nanfang Plus", "do_not_translate": True}
+    )
+    assert created.status_code == 201, created.json
+    assert created.json["target_term"] == "Nanfang Plus"
+    assert (
+        teditor.post(
+            "/glossary/zh-Hans", {"source_term": "nanfang plus", "do_not_translate": True}
+        ).status_code
+        == 409
+    )
+    assert teditor.post("/glossary/zh-Hans", {"source_term": "GDD"}).status_code == 422
+    assert teditor.post("/glossary/fr", {"source_term": "x", "target_term": "y"}).status_code == 404
+    term = teditor.post(
+        "/glossary/zh-Hans", {"source_term": "robotics park", "target_term": "机器人产业园"}
+    ).json
+    listing = teditor.get("/glossary/zh-Hans").json["items"]
+    assert [t["source_term"] for t in listing] == ["Nanfang Plus", "robotics park"]
+    article = post(teditor)
+    run_jobs(tapp)
+    states = {s.key: s for s in segments(tapp, article["id"])}
+    assert "Nanfang Plus" in states["body.0.0"].target
+    assert "机器人产业园" in states["title"].target
+    replaced = teditor.request(
+        "PUT",
+        f"/glossary/zh-Hans/{term['id']}",
+        {"source_term": "robotics park", "target_term": "机器人园区"},
+    )
+    assert replaced.json["target_term"] == "机器人园区"
+    assert teditor.delete(f"/glossary/zh-Hans/{term['id']}").status_code == 204
+    assert teditor.delete(f"/glossary/zh-Hans/{term['id']}").status_code == 404
+
+
+def test_whole_segment_glossary_term_never_reaches_the_model(tapp: Flask, teditor: Api) -> None:
+    teditor.post(
+        "/glossary/zh-Hans",
+        {"source_term": "Guangzhou Development District", "target_term": "广州开发区"},
+    )
+    article = post(teditor, title="Guangzhou Development District")
+    run_jobs(tapp)
+    title = next(s for s in segments(tapp, article["id"]) if s.key == "title")
+    assert (title.origin, title.target, title.model_runs) == (
+        SegmentOrigin.GLOSSARY,
+        "广州开发区",
+        0,
+    )
+
+
+def test_demo_translations_seed_the_memory(database_url: str, tmp_path: Path) -> None:
+    from feedsvc.demo import load_demo
+
+    app = create_app(translating_config(database_url, tmp_path / "no-packages"))
+    try:
+        with app.app_context():
+            report = load_demo(database(), ("zh-Hans",))
+            assert report.memory_entries >= 60
+            run = jobs().worker.run_pending()
+            assert run == report.articles
+            with database().session() as session:
+                store = Store(session)
+                statuses = {job.article_id: job.status for job in store.jobs()}
+                translated = [
+                    a
+                    for a, s in statuses.items()
+                    if store.variant(a, "zh-Hans") is not None and s is JobStatus.DONE
+                ]
+                assert len(translated) >= 4
+                for article_id in translated:
+                    states = store.segments(article_id, "zh-Hans")
+                    assert {s.origin for s in states} <= {SegmentOrigin.MEMORY}
+                    assert store.variant(article_id, "zh-Hans").status.value == "reviewed"
+                waiting = [a for a, s in statuses.items() if s is JobStatus.WAITING]
+                assert len(waiting) == report.articles - len(translated)
+    finally:
+        _dispose(app)
+
+
+def test_translations_api_needs_a_token_and_the_language(
+    tapp: Flask, teditor: Api, client: FlaskClient
+) -> None:
+    article = post(teditor)
+    path = f"/api/v1/articles/{article['id']}/translations/zh-Hans"
+    assert tapp.test_client().get(path).status_code == 401
+    assert teditor.get(f"/articles/{article['id']}/translations/de").status_code == 404
+    assert teditor.get(f"/articles/{article['id']}/translations/en").status_code == 404
+    assert teditor.get("/articles/999/translations/zh-Hans").status_code == 404
+    body = teditor.get(f"/articles/{article['id']}/translations/zh-Hans").json
+    assert body["job"]["status"] == "queued" and body["counts"]["total"] == 0
+    assert json.dumps(body)

@@ -44,8 +44,14 @@ def seed_memory(store: Store, article: Article, lang: str, text: dict[str, str])
         counterpart = by_key.get(segment.key)
         target = aligned_target(segment, counterpart) if counterpart else None
         if target:
-            store.remember(SOURCE_LANGUAGE, lang, source_hash(segment.source), segment.source,
-                           target, article.updated_at)
+            store.remember(
+                SOURCE_LANGUAGE,
+                lang,
+                source_hash(segment.source),
+                segment.source,
+                target,
+                article.updated_at,
+            )
             stored += 1
     return stored
 
@@ -86,5 +92,6 @@ def load_demo(database: Database, targets: Sequence[str] = ()) -> DemoReport:
                     )
                 )
                 translations += 1
-    return DemoReport(len(content["sections"]), len(content["articles"]), translations,
-                      remembered, tuple(queued))
+    return DemoReport(
+        len(content["sections"]), len(content["articles"]), translations, remembered, tuple(queued)
+    )
