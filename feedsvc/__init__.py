@@ -20,7 +20,10 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_request_bytes,
-        JSON_SORT_KEYS=False,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.base_url.startswith("https://"),
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
     )
     app.extensions["feedsvc.settings"] = settings
 
@@ -29,8 +32,10 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     i18n.init_app(app, settings)
     jobs.init_app(app, settings, database)
 
+    from flask_wtf.csrf import CSRFProtect
+
     from .feeds.http import RenderCache
-    from .web import api, feeds, ops, problems, scope, site
+    from .web import api, feeds, ops, problems, review, scope, site
 
     app.extensions[feeds.CACHE_KEY] = RenderCache()
     app.url_map.converters["lang"] = scope.language_converter(settings)
@@ -40,6 +45,9 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     app.register_blueprint(ops.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(site.bp)
+    app.register_blueprint(review.bp)
+    csrf = CSRFProtect(app)
+    csrf.exempt(api.bp)  # the API authenticates each request with a bearer token
 
     from .cli import register_commands
 

@@ -230,3 +230,32 @@ class GlossaryTerm:
     do_not_translate: bool
     created_at: datetime
     updated_at: datetime
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    actor: str
+    action: str
+    before_target: str | None
+    after_target: str | None
+    before_status: str
+    after_status: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """An article in a translator's queue: how far its review has come."""
+
+    article_id: int
+    title: str
+    section_path: str
+    total: int
+    approved: int
+    pending: int
+    lowest_score: float | None
+    oldest_change: datetime
+
+    @property
+    def progress(self) -> int:
+        return round(100 * self.approved / self.total) if self.total else 100

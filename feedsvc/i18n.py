@@ -22,6 +22,21 @@ def bcp47(locale_id: str) -> str:
     return locale_id.replace("_", "-")
 
 
+_TRADITIONAL_REGIONS = {"tw", "hk", "mo"}
+
+
+def regional_match(requested: str, tags: tuple[str, ...]) -> str | None:
+    """Browsers say zh-CN or zh-TW where we say zh-Hans and zh-Hant; match by language,
+    and for Chinese by the script the region writes."""
+    language, _, region = requested.lower().replace("_", "-").partition("-")
+    candidates = [tag for tag in tags if tag.split("-")[0].lower() == language]
+    if language == "zh" and candidates:
+        script = "hant" if region.split("-")[0] in _TRADITIONAL_REGIONS else "hans"
+        preferred = [tag for tag in candidates if tag.lower().endswith(script)]
+        candidates = preferred or candidates
+    return babel_locale(candidates[0]) if candidates else None
+
+
 def init_app(app: Flask, settings: Settings) -> Babel:
     supported = [babel_locale(tag) for tag in settings.language_tags]
 
@@ -29,7 +44,13 @@ def init_app(app: Flask, settings: Settings) -> Babel:
         # A public page speaks its URL's language; elsewhere the browser's choice wins.
         if page_language := g.get("page_language"):
             return str(page_language)
-        return request.accept_languages.best_match(supported + [bcp47(s) for s in supported])
+        exact = request.accept_languages.best_match(supported + [bcp47(s) for s in supported])
+        if exact:
+            return exact
+        for requested, _quality in request.accept_languages:
+            if match := regional_match(requested, settings.language_tags):
+                return match
+        return None
 
     babel = Babel()
     babel.init_app(

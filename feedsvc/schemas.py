@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -253,6 +253,40 @@ class SegmentOut(BaseModel):
     engine: str | None
     placeholders: dict[str, str]
     updated_at: datetime
+
+
+class SegmentPatch(Strict):
+    """A translator's change to one segment: new text, a status, or back to the model."""
+
+    target: Annotated[str, Field(min_length=1, max_length=20_000)] | None = None
+    status: Literal["approved", "translated"] | None = None
+    reject: bool = False
+
+
+class SegmentIssue(BaseModel):
+    code: str
+    severity: str
+    message: str
+
+
+class SegmentReview(SegmentOut):
+    etag: str
+    issues: list[SegmentIssue]
+
+
+class SegmentList(BaseModel):
+    items: list[SegmentReview]
+
+
+class ImportRejection(BaseModel):
+    location: str
+    reason: str
+
+
+class ImportResult(BaseModel):
+    applied: list[str]
+    unchanged: list[str]
+    rejected: list[ImportRejection]
 
 
 class JobOut(BaseModel):

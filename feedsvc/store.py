@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, delete, func, or_, select, update
+from sqlalchemy import Select, case, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -23,6 +23,7 @@ from .db.tables import (
     SectionAliasRow,
     SectionNameRow,
     SectionRow,
+    SegmentHistoryRow,
     SegmentRow,
     VariantRow,
 )
@@ -31,10 +32,12 @@ from .domain import (
     Article,
     Conflict,
     GlossaryTerm,
+    HistoryEntry,
     Job,
     JobStatus,
     NotFound,
     Page,
+    QueueItem,
     Role,
     Section,
     SegmentOrigin,
@@ -476,6 +479,133 @@ class Store:
             row.updated_at = now
         self.session.flush()
 
+    def segment(self, article_id: int, lang: str, key: str) -> SegmentState:
+        return _segment(self._segment_row(article_id, lang, key))
+
+    def _segment_row(self, article_id: int, lang: str, key: str) -> SegmentRow:
+        row = (
+            self.session.scalar(
+                select(SegmentRow).where(
+                    SegmentRow.article_id == article_id,
+                    SegmentRow.lang == lang,
+                    SegmentRow.key == key,
+                )
+            )
+            if _storable_id(article_id)
+            else None
+        )
+        if row is None:
+            raise NotFound(f"no segment {key!r} of article {article_id} in {lang}")
+        return row
+
+    def change_segment(
+        self,
+        article_id: int,
+        lang: str,
+        key: str,
+        target: str | None,
+        status: SegmentStatus,
+        origin: SegmentOrigin | None,
+        actor: str,
+        action: str,
+        now: datetime,
+    ) -> SegmentState:
+        """A person's change to one segment, recorded in its history."""
+        row = self._segment_row(article_id, lang, key)
+        self.session.add(
+            SegmentHistoryRow(
+                segment_id=row.id,
+                actor=actor,
+                action=action,
+                before_target=row.target,
+                after_target=target,
+                before_status=row.status,
+                after_status=status.value,
+                at=now,
+            )
+        )
+        row.target, row.status = target, status.value
+        row.origin = origin.value if origin else None
+        row.updated_at = now
+        self.session.flush()
+        return _segment(row)
+
+    def segment_history(self, segment_id: int) -> list[HistoryEntry]:
+        rows = self.session.scalars(
+            select(SegmentHistoryRow)
+            .where(SegmentHistoryRow.segment_id == segment_id)
+            .order_by(SegmentHistoryRow.id.desc())
+        )
+        return [
+            HistoryEntry(
+                r.actor,
+                r.action,
+                r.before_target,
+                r.after_target,
+                r.before_status,
+                r.after_status,
+                r.at,
+            )
+            for r in rows
+        ]
+
+    def review_queue(self, lang: str, section_path: str | None = None) -> list[QueueItem]:
+        """Articles with segments in ``lang``, with their review counts."""
+        approved = func.sum(case((SegmentRow.status == SegmentStatus.APPROVED.value, 1), else_=0))
+        pending = func.sum(case((SegmentRow.status == SegmentStatus.PENDING.value, 1), else_=0))
+        query = (
+            select(
+                ArticleRow.id,
+                ArticleRow.title,
+                SectionRow.path,
+                func.count(SegmentRow.id),
+                approved,
+                pending,
+                func.min(SegmentRow.score),
+                func.min(SegmentRow.updated_at),
+            )
+            .join(SegmentRow, SegmentRow.article_id == ArticleRow.id)
+            .join(SectionRow, SectionRow.id == ArticleRow.section_id)
+            .where(SegmentRow.lang == lang, ArticleRow.deleted_at.is_(None))
+            .group_by(ArticleRow.id, ArticleRow.title, SectionRow.path)
+        )
+        if section_path:
+            query = query.where(
+                or_(
+                    SectionRow.path == section_path,
+                    SectionRow.path.startswith(section_path + "/", autoescape=True),
+                )
+            )
+        return [
+            QueueItem(
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                int(row[4] or 0),
+                int(row[5] or 0),
+                row[6],
+                _aware(row[7]),
+            )
+            for row in self.session.execute(query)
+        ]
+
+    def memory_candidates(
+        self, source_lang: str, target_lang: str, length: int, limit: int = 500
+    ) -> list[tuple[str, str]]:
+        """(source, target) pairs of similar length, for fuzzy suggestions."""
+        rows = self.session.execute(
+            select(MemoryRow.source, MemoryRow.target)
+            .where(
+                MemoryRow.source_lang == source_lang,
+                MemoryRow.target_lang == target_lang,
+                func.length(MemoryRow.source).between(int(length * 0.6), int(length * 1.6)),
+            )
+            .order_by(MemoryRow.updated_at.desc())
+            .limit(limit)
+        )
+        return [(row[0], row[1]) for row in rows]
+
     # -- translation memory -------------------------------------------------
 
     def memory_matches(
@@ -765,6 +895,13 @@ class Store:
             row.revoked_at = now
         self.session.flush()
         return _token(row)
+
+
+def _aware(value: datetime | str) -> datetime:
+    """Aggregates bypass the column type on SQLite; give them back their UTC zone."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _storable_id(value: int) -> bool:

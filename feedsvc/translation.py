@@ -279,31 +279,36 @@ class JobRunner:
         return len(to_engine)
 
     def _publish(self, article: Article, lang: str, pieces: Cut) -> bool:
-        """Write the variant once every segment has a target."""
         with self.database.session() as session:
-            store = Store(session)
-            segments = store.segments(article.id, lang)
-            if any(s.target is None for s in segments):
-                return False
-            targets = {s.key: s.target or "" for s in segments}
-            by_key = {segment.key: segment for segment in pieces.segments}
-            approved = all(s.status is SegmentStatus.APPROVED for s in segments)
-            machine = [s for s in segments if s.origin is SegmentOrigin.MODEL]
-            summary = by_key.get("summary")
-            store.save_variant(
-                Variant(
-                    article_id=article.id,
-                    lang=lang,
-                    title=clean_text(render_text(by_key["title"], targets["title"])),
-                    summary=clean_text(render_text(summary, targets["summary"]))
-                    if summary
-                    else None,
-                    body_html=clean_html(reassemble(pieces.body, targets)),
-                    origin=VariantOrigin.MACHINE if machine else VariantOrigin.HUMAN,
-                    status=VariantStatus.REVIEWED if approved else VariantStatus.MACHINE_TRANSLATED,
-                    source_revision=article.revision,
-                    updated_at=self.clock(),
-                    engine=machine[0].engine if machine else None,
-                )
-            )
-        return True
+            return publish_variant(Store(session), article, lang, self.clock(), pieces)
+
+
+def publish_variant(
+    store: Store, article: Article, lang: str, now: datetime, pieces: Cut | None = None
+) -> bool:
+    """Write the variant from its segments, once every segment has a target: reviewed when
+    all are approved, machine-translated otherwise."""
+    pieces = pieces or cut(article.title, article.summary, article.body_html)
+    segments = store.segments(article.id, lang)
+    if not segments or any(s.target is None for s in segments):
+        return False
+    targets = {s.key: s.target or "" for s in segments}
+    by_key = {segment.key: segment for segment in pieces.segments}
+    approved = all(s.status is SegmentStatus.APPROVED for s in segments)
+    machine = [s for s in segments if s.origin is SegmentOrigin.MODEL]
+    summary = by_key.get("summary")
+    store.save_variant(
+        Variant(
+            article_id=article.id,
+            lang=lang,
+            title=clean_text(render_text(by_key["title"], targets["title"])),
+            summary=clean_text(render_text(summary, targets["summary"])) if summary else None,
+            body_html=clean_html(reassemble(pieces.body, targets)),
+            origin=VariantOrigin.MACHINE if machine else VariantOrigin.HUMAN,
+            status=VariantStatus.REVIEWED if approved else VariantStatus.MACHINE_TRANSLATED,
+            source_revision=article.revision,
+            updated_at=now,
+            engine=machine[0].engine if machine else None,
+        )
+    )
+    return True

@@ -33,6 +33,8 @@ for _variable in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
     os.environ[_variable] = os.path.join(_ARGOS_HOME, _variable.lower())
 os.environ["ARGOS_PACKAGES_DIR"] = os.path.join(_ARGOS_HOME, "unused-packages")
 
+pytest_plugins = ["tests.browser"]  # live_server, browser, new_page, page
+
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 # In CI the services are required: a test that would skip for want of one fails instead.
 REQUIRE_SERVICES = os.environ.get("FEEDSVC_REQUIRE_SERVICES") == "1"

@@ -165,6 +165,24 @@ class SegmentRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class SegmentHistoryRow(Base):
+    """Who changed a segment, when, and from what to what."""
+
+    __tablename__ = "segment_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    segment_id: Mapped[int] = mapped_column(
+        ForeignKey("segments.id", ondelete="CASCADE"), index=True
+    )
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(20))
+    before_target: Mapped[str | None] = mapped_column(Text)
+    after_target: Mapped[str | None] = mapped_column(Text)
+    before_status: Mapped[str] = mapped_column(String(20))
+    after_status: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class MemoryRow(Base):
     """A human-approved translation of a whitespace-normalized source sentence."""
 

@@ -12,6 +12,7 @@ from flask import Blueprint, Response, current_app, g, json, request, url_for
 from pydantic import BaseModel
 from werkzeug.http import quote_etag
 
+from .. import qa
 from ..articles import Editor, Saved, utcnow
 from ..config import SOURCE_LANGUAGE, Language
 from ..db import request_session
@@ -24,11 +25,13 @@ from ..domain import (
     Page,
     Role,
     Section,
+    SegmentState,
     SegmentStatus,
 )
 from ..feeds.data import publishable
 from ..glossary import add_term, update_term
 from ..jobs import jobs
+from ..review import Reviewer, export_file, issues, read_exchange_file, segment_etag, terms_of
 from ..schemas import (
     SECTION_PATH_PATTERN,
     ArticleIn,
@@ -38,12 +41,18 @@ from ..schemas import (
     GlossaryIn,
     GlossaryList,
     GlossaryOut,
+    ImportRejection,
+    ImportResult,
     JobOut,
     SectionIn,
     SectionList,
     SectionOut,
     SectionPatch,
+    SegmentIssue,
+    SegmentList,
     SegmentOut,
+    SegmentPatch,
+    SegmentReview,
     TokenCreated,
     TokenIn,
     TokenList,
@@ -375,6 +384,90 @@ def get_translation(article_id: int, lang_tag: str) -> Response:
         ],
     )
     return respond(document)
+
+
+def reviewer(language: Language) -> Reviewer:
+    token: ApiToken = g.token
+    return Reviewer(store(), language.tag, f"token:{token.id} {token.name}")
+
+
+def segment_review(segment: SegmentState, lang: str, terms: list[qa.Term]) -> SegmentReview:
+    found = issues(segment, segment.target, terms, lang) if segment.target else []
+    return SegmentReview(
+        **{k: getattr(segment, k) for k in SegmentOut.model_fields},
+        etag=segment_etag(segment),
+        issues=[
+            SegmentIssue(code=i.code, severity=i.severity, message=qa.message(i)) for i in found
+        ],
+    )
+
+
+@bp.get(f"/articles/{ARTICLE_ID}/translations/<lang_tag>/segments")
+@requires(*Role)
+def list_segments(article_id: int, lang_tag: str) -> Response:
+    language = target_language(lang_tag)
+    require_language(language)
+    st = store()
+    st.article(article_id)
+    terms = terms_of(st, language.tag)
+    items = [segment_review(s, language.tag, terms) for s in st.segments(article_id, language.tag)]
+    return respond(SegmentList(items=items))
+
+
+@bp.patch(f"/articles/{ARTICLE_ID}/translations/<lang_tag>/segments/<key>")
+@requires(Role.ADMIN, Role.TRANSLATOR)
+def patch_segment(article_id: int, lang_tag: str, key: str) -> Response:
+    language = target_language(lang_tag)
+    require_language(language)
+    expected = request.headers.get("If-Match")
+    if not expected:
+        raise ApiError(428, "Send If-Match with the segment's etag from your last GET.")
+    doc = body(SegmentPatch)
+    work = reviewer(language)
+    expected = expected.strip('"')
+    if doc.reject:
+        segment = work.reject(article_id, key, expected)
+    elif doc.target is not None:
+        segment = work.save(article_id, key, doc.target, doc.status == "approved", expected)
+    elif doc.status == "approved":
+        segment = work.approve(article_id, key, expected)
+    else:
+        raise Invalid([FieldError("/", 'give target, status "approved" or reject')])
+    commit()
+    response = respond(segment_review(segment, language.tag, terms_of(store(), language.tag)))
+    response.headers["ETag"] = quote_etag(segment_etag(segment))
+    return response
+
+
+@bp.post("/exchange/<lang_tag>")
+@requires(Role.ADMIN, Role.TRANSLATOR)
+def import_exchange(lang_tag: str) -> Response:
+    language = target_language(lang_tag)
+    require_language(language)
+    entries = read_exchange_file(request.get_data(), request.mimetype)
+    report = reviewer(language).apply(entries)
+    commit()
+    return respond(
+        ImportResult(
+            applied=report.applied,
+            unchanged=report.unchanged,
+            rejected=[ImportRejection(location=loc, reason=why) for loc, why in report.rejected],
+        )
+    )
+
+
+@bp.get("/exchange/<lang_tag>/export.<any(po, xlf):fmt>")
+@requires(*Role)
+def export_exchange(lang_tag: str, fmt: str) -> Response:
+    language = target_language(lang_tag)
+    require_language(language)
+    article = request.args.get("article")
+    if article is not None and not article.isdigit():
+        raise Invalid([FieldError(None, "must be an article id", "article")])
+    data, media_type = export_file(store(), language.tag, int(article) if article else None, fmt)
+    response = Response(data, mimetype=media_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="feedsvc-{language.tag}.{fmt}"'
+    return response
 
 
 # -- glossary -------------------------------------------------------------------
