@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, case, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -49,6 +50,7 @@ from .domain import (
 )
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+T = TypeVar("T")
 
 MAX_ID = 2**31 - 1
 
@@ -921,43 +923,6 @@ def _section(row: SectionRow) -> Section:
     )
 
 
-def _article(row: ArticleRow) -> Article:
-    return Article(
-        id=row.id,
-        external_id=row.external_id,
-        section_path=row.section.path,
-        slug=row.slug,
-        title=row.title,
-        summary=row.summary,
-        body_html=row.body_html,
-        author=row.author,
-        published_at=row.published_at,
-        source_name=row.source_name,
-        source_url=row.source_url,
-        image_url=row.image_url,
-        tags=tuple(row.tags or ()),
-        revision=row.revision,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        deleted_at=row.deleted_at,
-    )
-
-
-def _variant(row: VariantRow) -> Variant:
-    return Variant(
-        article_id=row.article_id,
-        lang=row.lang,
-        title=row.title,
-        summary=row.summary,
-        body_html=row.body_html,
-        origin=VariantOrigin(row.origin),
-        status=VariantStatus(row.status),
-        source_revision=row.source_revision,
-        updated_at=row.updated_at,
-        engine=row.engine,
-    )
-
-
 def _segment_values(segment: SegmentState) -> dict[str, Any]:
     return {
         "position": segment.position,
@@ -974,65 +939,40 @@ def _segment_values(segment: SegmentState) -> dict[str, Any]:
     }
 
 
+def _copy(kind: type[T], row: Any, **converted: Any) -> T:
+    """A domain object from a row whose columns share its field names; ``converted``
+    gives the fields that need more than a copy."""
+    names = (f.name for f in dataclass_fields(kind))  # type: ignore[arg-type]
+    return kind(
+        **{name: getattr(row, name) for name in names if name not in converted}, **converted
+    )
+
+
+def _article(row: ArticleRow) -> Article:
+    return _copy(Article, row, section_path=row.section.path, tags=tuple(row.tags or ()))
+
+
+def _variant(row: VariantRow) -> Variant:
+    return _copy(Variant, row, origin=VariantOrigin(row.origin), status=VariantStatus(row.status))
+
+
 def _segment(row: SegmentRow) -> SegmentState:
-    return SegmentState(
-        id=row.id,
-        article_id=row.article_id,
-        lang=row.lang,
-        key=row.key,
-        position=row.position,
-        source=row.source,
-        source_hash=row.source_hash,
+    return _copy(
+        SegmentState,
+        row,
         placeholders=dict(row.placeholders or {}),
-        target=row.target,
-        machine_target=row.machine_target,
         origin=SegmentOrigin(row.origin) if row.origin else None,
         status=SegmentStatus(row.status),
-        score=row.score,
-        engine=row.engine,
-        model_runs=row.model_runs,
-        updated_at=row.updated_at,
     )
 
 
 def _job(row: JobRow) -> Job:
-    return Job(
-        id=row.id,
-        article_id=row.article_id,
-        lang=row.lang,
-        revision=row.revision,
-        status=JobStatus(row.status),
-        attempts=row.attempts,
-        last_error=row.last_error,
-        run_after=row.run_after,
-        lease_until=row.lease_until,
-        created_at=row.created_at,
-        started_at=row.started_at,
-        finished_at=row.finished_at,
-    )
+    return _copy(Job, row, status=JobStatus(row.status))
 
 
 def _term(row: GlossaryRow) -> GlossaryTerm:
-    return GlossaryTerm(
-        id=row.id,
-        source_lang=row.source_lang,
-        target_lang=row.target_lang,
-        source_term=row.source_term,
-        target_term=row.target_term,
-        do_not_translate=row.do_not_translate,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+    return _copy(GlossaryTerm, row)
 
 
 def _token(row: ApiTokenRow) -> ApiToken:
-    return ApiToken(
-        id=row.id,
-        name=row.name,
-        role=Role(row.role),
-        languages=tuple(row.languages or ()),
-        prefix=row.prefix,
-        created_at=row.created_at,
-        last_used_at=row.last_used_at,
-        revoked_at=row.revoked_at,
-    )
+    return _copy(ApiToken, row, role=Role(row.role), languages=tuple(row.languages or ()))

@@ -27,6 +27,7 @@ from ..domain import (
     Section,
     SegmentState,
     SegmentStatus,
+    Variant,
 )
 from ..feeds.data import publishable
 from ..glossary import add_term, update_term
@@ -75,6 +76,7 @@ MAX_PAGE = 100_000
 EDITORS = (Role.ADMIN, Role.EDITOR)
 
 F = TypeVar("F", bound=Callable[..., Any])
+M = TypeVar("M", bound=BaseModel)
 
 
 def store() -> Store:
@@ -193,35 +195,23 @@ def update_section(section_path: str) -> Response:
 # -- articles ----------------------------------------------------------------
 
 
-def article_out(article: Article, variants: list[Any]) -> ArticleOut:
-    return ArticleOut(
-        id=article.id,
-        external_id=article.external_id,
+def out(model: type[M], source: Any, **overrides: Any) -> M:
+    """A response document from a domain object with the same field names."""
+    fields = {
+        name: getattr(source, name)
+        for name in model.model_fields
+        if name not in overrides and hasattr(source, name)
+    }
+    return model.model_validate(fields | overrides)
+
+
+def article_out(article: Article, variants: list[Variant]) -> ArticleOut:
+    return out(
+        ArticleOut,
+        article,
         section=article.section_path,
-        slug=article.slug,
-        title=article.title,
-        summary=article.summary,
-        body_html=article.body_html,
-        author=article.author,
-        published_at=article.published_at,
-        source_name=article.source_name,
-        source_url=article.source_url,
-        image_url=article.image_url,
         tags=list(article.tags),
-        revision=article.revision,
-        created_at=article.created_at,
-        updated_at=article.updated_at,
-        deleted_at=article.deleted_at,
-        translations=[
-            VariantSummary(
-                lang=v.lang,
-                origin=v.origin,
-                status=v.status,
-                source_revision=v.source_revision,
-                updated_at=v.updated_at,
-            )
-            for v in variants
-        ],
+        translations=[out(VariantSummary, v) for v in variants],
     )
 
 
@@ -377,11 +367,9 @@ def get_translation(article_id: int, lang_tag: str) -> Response:
         title=variant.title if variant else None,
         summary=variant.summary if variant else None,
         body_html=variant.body_html if variant else None,
-        job=JobOut(**{k: getattr(job, k) for k in JobOut.model_fields}) if job else None,
+        job=out(JobOut, job) if job else None,
         counts=counts | {"total": len(segments)},
-        segments=[
-            SegmentOut(**{k: getattr(seg, k) for k in SegmentOut.model_fields}) for seg in segments
-        ],
+        segments=[out(SegmentOut, seg) for seg in segments],
     )
     return respond(document)
 
@@ -393,8 +381,9 @@ def reviewer(language: Language) -> Reviewer:
 
 def segment_review(segment: SegmentState, lang: str, terms: list[qa.Term]) -> SegmentReview:
     found = issues(segment, segment.target, terms, lang) if segment.target else []
-    return SegmentReview(
-        **{k: getattr(segment, k) for k in SegmentOut.model_fields},
+    return out(
+        SegmentReview,
+        segment,
         etag=segment_etag(segment),
         issues=[
             SegmentIssue(code=i.code, severity=i.severity, message=qa.message(i)) for i in found
@@ -474,7 +463,7 @@ def export_exchange(lang_tag: str, fmt: str) -> Response:
 
 
 def term_out(term: GlossaryTerm) -> GlossaryOut:
-    return GlossaryOut(**{k: getattr(term, k) for k in GlossaryOut.model_fields})
+    return out(GlossaryOut, term)
 
 
 def term_of(language: Language, term_id: int) -> GlossaryTerm:
@@ -541,23 +530,10 @@ def check_term_target(doc: GlossaryIn) -> None:
 # -- tokens ------------------------------------------------------------------
 
 
-def token_out(token: ApiToken) -> dict[str, Any]:
-    return {
-        "id": token.id,
-        "name": token.name,
-        "role": token.role,
-        "languages": list(token.languages),
-        "prefix": token.prefix,
-        "created_at": token.created_at,
-        "last_used_at": token.last_used_at,
-        "revoked_at": token.revoked_at,
-    }
-
-
 @bp.get("/tokens")
 @requires(Role.ADMIN)
 def list_tokens() -> Response:
-    return respond(TokenList(items=[TokenOut(**token_out(t)) for t in store().tokens()]))
+    return respond(TokenList(items=[out(TokenOut, t) for t in store().tokens()]))
 
 
 @bp.post("/tokens")
@@ -566,7 +542,7 @@ def create_token() -> Response:
     doc = body(TokenIn)
     token, secret = issue_token(store(), doc.name, doc.role, doc.languages)
     commit()
-    return respond(TokenCreated(**token_out(token), token=secret), 201)
+    return respond(out(TokenCreated, token, token=secret), 201)
 
 
 @bp.delete(f"/tokens/{TOKEN_ID}")
