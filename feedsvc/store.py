@@ -889,6 +889,10 @@ class Store:
             for row in self.session.scalars(select(ApiTokenRow).order_by(ApiTokenRow.id))
         ]
 
+    def token(self, token_id: int) -> ApiToken | None:
+        row = self.session.get(ApiTokenRow, token_id) if _storable_id(token_id) else None
+        return _token(row) if row else None
+
     def revoke_token(self, token_id: int, now: datetime) -> ApiToken:
         row = self.session.get(ApiTokenRow, token_id) if _storable_id(token_id) else None
         if row is None:

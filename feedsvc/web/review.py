@@ -54,7 +54,7 @@ def signed_in(view: F) -> F:
     @wraps(view)
     def checked(*args: Any, **kwargs: Any) -> Any:
         token_id = session.get(SESSION_KEY)
-        token = next((t for t in store().tokens() if t.id == token_id), None)
+        token = store().token(token_id) if isinstance(token_id, int) else None
         if token is None or token.revoked_at is not None:
             session.pop(SESSION_KEY, None)
             return redirect(url_for("review.sign_in", next=request.path))
