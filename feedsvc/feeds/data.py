@@ -14,7 +14,6 @@ from ..domain import Article, NotFound, Section, Variant, VariantOrigin, Variant
 from ..i18n import babel_locale
 from ..store import Store
 from .model import (
-    MEDIA_TYPES,
     Category,
     Entry,
     Feed,
@@ -267,6 +266,3 @@ def _image(url: str | None) -> Image | None:
     return Image(
         url, media_type if media_type and media_type.startswith("image/") else "image/jpeg"
     )
-
-
-__all__ = ["MEDIA_TYPES", "FeedBuilder", "FeedRequest", "PageOutOfRange"]
