@@ -26,6 +26,7 @@ from .store import Store
 
 Clock = Callable[[], datetime]
 RESERVED_SLUGS = frozenset({"articles"})  # /{lang}/articles/… are article pages
+UPSERT_TRIES = 5  # a POST that keeps losing races to other writers gives up (409)
 ETagMatcher = Callable[[str], bool]
 
 
@@ -75,30 +76,30 @@ class Editor:
 
     def create_section(self, doc: SectionIn) -> Section:
         names = _section_names(doc.names, require_source=True)
-        if self.store.section_exists(doc.path):
+        if self.store.sections.exists(doc.path):
             raise Conflict(f"section {doc.path!r} already exists")
         self._require_parent(doc.path, "/path")
-        return self.store.add_section(doc.path, names, self.clock())
+        return self.store.sections.add(doc.path, names, self.clock())
 
     def update_section(self, path: str, doc: SectionPatch) -> Section:
-        section = self.store.section(path)
+        section = self.store.sections.get(path)
         now = self.clock()
         if doc.names:
-            section = self.store.rename_section(path, _section_names(doc.names), now)
+            section = self.store.sections.rename(path, _section_names(doc.names), now)
         if doc.path is not None and doc.path != path:
             if doc.path == path or doc.path.startswith(path + "/"):
                 raise Invalid([FieldError("/path", "a section cannot move below itself")])
-            if self.store.section_exists(doc.path):
+            if self.store.sections.exists(doc.path):
                 raise Conflict(f"section {doc.path!r} already exists")
             self._require_parent(doc.path, "/path")
-            section = self.store.move_section(path, doc.path, now)
+            section = self.store.sections.move(path, doc.path, now)
         return section
 
     def _require_parent(self, path: str, pointer: str) -> None:
         if path.split("/", 1)[0] in RESERVED_SLUGS:
             raise Invalid([FieldError(pointer, f"{path.split('/', 1)[0]!r} is reserved for URLs")])
         parent, _, _ = path.rpartition("/")
-        if parent and not self.store.section_exists(parent):
+        if parent and not self.store.sections.exists(parent):
             raise Invalid([FieldError(pointer, f"parent section {parent!r} does not exist")])
 
     # -- articles ---------------------------------------------------------
@@ -107,14 +108,25 @@ class Editor:
         """POST semantics: create, or update the article with the same external_id.
 
         ``existing`` lets a bulk caller pass what it already looked up for many lines at once.
+        Two writers racing on one new external_id both succeed: the insert that loses the
+        race (ON CONFLICT) becomes an update of the winner's row.
         """
-        if isinstance(existing, Unknown):
-            existing = (
-                self.store.article_by_external_id(doc.external_id) if doc.external_id else None
-            )
-        if existing is None:
-            return self._create(doc)
-        return self._save(existing, doc.section, self._fields(doc, existing))
+        for _ in range(UPSERT_TRIES):
+            if isinstance(existing, Unknown):
+                existing = (
+                    self.store.articles.by_external_id(doc.external_id) if doc.external_id else None
+                )
+            try:
+                if existing is None:
+                    saved = self._create(doc)
+                    if saved is not None:
+                        return saved
+                else:
+                    return self._save(existing, doc.section, self._fields(doc, existing))
+            except PreconditionFailed:  # a concurrent update won; POST has no precondition
+                pass
+            existing = UNKNOWN
+        raise Conflict(f"article {doc.external_id!r} is being written by others; retry")
 
     def replace(self, article_id: int, doc: ArticleIn, if_match: ETagMatcher) -> Saved:
         current = self._current(article_id, if_match)
@@ -135,10 +147,33 @@ class Editor:
 
     def delete(self, article_id: int, if_match: ETagMatcher | None) -> Article:
         current = self._current(article_id, if_match)
-        return self.store.delete_article(current.id, self.clock())
+        return self.store.articles.delete(current.id, current.revision, self.clock())
+
+    def restore_tombstone(
+        self, doc: ArticleIn, deleted_at: datetime, existing: Article | None | Unknown = UNKNOWN
+    ) -> Saved:
+        """Import of an exported tombstone: upsert the article, then delete it again at the
+        time the export gives (not now), so export → import reproduces the store. A tombstone
+        already in that state is left alone: re-importing an export changes nothing. No
+        translations are queued, a deleted article is never translated."""
+        if isinstance(existing, Unknown):
+            existing = (
+                self.store.articles.by_external_id(doc.external_id) if doc.external_id else None
+            )
+        if (
+            existing is not None
+            and existing.deleted_at == deleted_at
+            and _same_content(existing, doc.section, self._fields(doc, existing))
+        ):
+            return Saved(existing, changed=False)
+        saved = Editor(self.store, (), self.clock).upsert(doc, existing)
+        article = self.store.articles.delete(
+            saved.article.id, saved.article.revision, self.clock(), deleted_at
+        )
+        return Saved(article, created=saved.created)
 
     def _current(self, article_id: int, if_match: ETagMatcher | None) -> Article:
-        article = self.store.article(article_id)
+        article = self.store.articles.get(article_id)
         if article.deleted_at is not None:
             raise Gone(f"article {article_id} was deleted at {article.deleted_at.isoformat()}")
         if if_match is not None and not if_match(article.etag):
@@ -147,34 +182,37 @@ class Editor:
             )
         return article
 
-    def _create(self, doc: ArticleIn) -> Saved:
+    def _create(self, doc: ArticleIn) -> Saved | None:
+        """None when the external_id was taken meanwhile (the caller updates instead)."""
         fields = self._fields(doc, None)
         self._require_section(doc.section)
         external_id = doc.external_id or f"urn:uuid:{uuid.uuid4()}"
-        article = self.store.add_article(external_id, doc.section, fields, self.clock())
+        article = self.store.articles.add(external_id, doc.section, fields, self.clock())
+        if article is None:
+            if self.store.articles.by_external_id(external_id) is not None:
+                return None
+            # The slug was taken meanwhile by another article: the next try picks another.
+            raise PreconditionFailed(f"slug {fields['slug']!r} was taken meanwhile")
         return Saved(article, created=True, jobs=self._queue_translations(article))
 
     def _save(self, current: Article, section: str, fields: dict[str, Any]) -> Saved:
         self._require_section(section)
-        unchanged = (
-            current.deleted_at is None
-            and section == current.section_path
-            and all(getattr(current, name) == _comparable(value) for name, value in fields.items())
-        )
-        if unchanged:
+        if current.deleted_at is None and _same_content(current, section, fields):
             return Saved(current, changed=False)
-        article = self.store.update_article(current.id, section, fields, self.clock())
+        article = self.store.articles.update(
+            current.id, current.revision, section, fields, self.clock()
+        )
         return Saved(article, jobs=self._queue_translations(article))
 
     def _queue_translations(self, article: Article) -> tuple[int, ...]:
         queued = (
-            self.store.enqueue_job(article.id, lang, article.revision, self.clock())
+            self.store.jobs.enqueue(article.id, lang, article.revision, self.clock())
             for lang in self.targets
         )
         return tuple(job_id for job_id in queued if job_id is not None)
 
     def _require_section(self, path: str) -> None:
-        if not self.store.section_exists(path):
+        if not self.store.sections.exists(path):
             raise Invalid([FieldError("/section", f"section {path!r} does not exist")])
 
     def _fields(self, doc: ArticleIn, current: Article | None) -> dict[str, Any]:
@@ -208,20 +246,27 @@ class Editor:
     def _slug(self, doc: ArticleIn, current: Article | None) -> str:
         current_id = current.id if current else None
         if doc.slug:
-            if self.store.slug_taken(doc.slug, except_id=current_id):
+            if self.store.articles.slug_taken(doc.slug, except_id=current_id):
                 raise Conflict(f"slug {doc.slug!r} is used by another article")
             return doc.slug
         if current is not None:
             return current.slug
         base = slugify(doc.title)
-        if not self.store.slug_taken(base):
+        if not self.store.articles.slug_taken(base):
             return base
-        taken = self.store.slugs_starting_with(base + "-")
+        taken = self.store.articles.slugs_starting_with(base + "-")
         return next(f"{base}-{n}" for n in range(2, len(taken) + 3) if f"{base}-{n}" not in taken)
 
 
 def _comparable(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
+
+
+def _same_content(current: Article, section: str, fields: dict[str, Any]) -> bool:
+    """Whether writing ``fields`` would leave the article as it is (deletion aside)."""
+    return section == current.section_path and all(
+        getattr(current, name) == _comparable(value) for name, value in fields.items()
+    )
 
 
 def _article_document(article: Article) -> dict[str, Any]:

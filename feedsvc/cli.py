@@ -83,7 +83,7 @@ def tokens_create(role: str, languages: tuple[str, ...], name: str) -> None:
 @with_appcontext
 def tokens_list() -> None:
     with database().session() as session:
-        for token in Store(session).tokens():
+        for token in Store(session).tokens.all():
             state = "revoked" if token.revoked_at else "active"
             click.echo(
                 f"{token.id}\t{token.prefix}…\t{token.role}\t"
@@ -99,7 +99,7 @@ def tokens_revoke(token_id: int) -> None:
 
     with database().session() as session:
         try:
-            Store(session).revoke_token(token_id, utcnow())
+            Store(session).tokens.revoke(token_id, utcnow())
         except DomainError as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(f"token {token_id} revoked")
@@ -274,7 +274,7 @@ def glossary_add(source: str, target: str | None, lang: str, keep: bool) -> None
 @with_appcontext
 def glossary_list(lang: str) -> None:
     with database().session() as session:
-        for term in Store(session).glossary("en", _language_tag(lang)):
+        for term in Store(session).glossary.terms("en", _language_tag(lang)):
             keep = " (do not translate)" if term.do_not_translate else ""
             click.echo(f"{term.id}\t{term.source_term}\t{term.target_term}{keep}")
 
@@ -285,7 +285,7 @@ def glossary_list(lang: str) -> None:
 def glossary_remove(term_id: int) -> None:
     with database().session() as session:
         try:
-            Store(session).delete_glossary_term(term_id)
+            Store(session).glossary.delete(term_id)
         except DomainError as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(f"removed term {term_id}")

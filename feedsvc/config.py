@@ -63,6 +63,8 @@ class Settings:
     engine_beam_size: int = 4
     engine_batch_segments: int = 16
     job_lease_seconds: int = 300  # a job whose worker died runs again after this
+    job_retry_seconds: int = 10  # first retry delay; each further attempt waits 4× longer
+    job_max_attempts: int = 5  # then the job ends failed with its last error
 
     @property
     def language_tags(self) -> tuple[str, ...]:
@@ -213,6 +215,8 @@ def load_settings(instance_path: Path, environ: Mapping[str, str] | None = None)
         ("ENGINE_BEAM_SIZE", "engine_beam_size"),
         ("ENGINE_BATCH_SEGMENTS", "engine_batch_segments"),
         ("JOB_LEASE_SECONDS", "job_lease_seconds"),
+        ("JOB_RETRY_SECONDS", "job_retry_seconds"),
+        ("JOB_MAX_ATTEMPTS", "job_max_attempts"),
     ):
         if (number := get(name)) is not None:
             values[key] = _positive_int(number, f"FEEDSVC_{name}")

@@ -202,6 +202,7 @@ class SegmentState:
     engine: str | None
     model_runs: int
     updated_at: datetime
+    version: int = 1  # bumped by every write: what a conditional write compares
 
 
 @dataclass(frozen=True)
@@ -218,6 +219,7 @@ class Job:
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    lease_owner: str | None = None
 
 
 @dataclass(frozen=True)

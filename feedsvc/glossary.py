@@ -99,7 +99,7 @@ def add_term(
 ) -> GlossaryTerm:
     target_lang = _target_language(settings, lang)
     source_term, target_term = _terms(source_term, source_term if do_not_translate else target_term)
-    return store.add_glossary_term(
+    return store.glossary.add(
         SOURCE_LANGUAGE,
         target_lang,
         source_term,
@@ -118,6 +118,6 @@ def update_term(
     now: datetime | None = None,
 ) -> GlossaryTerm:
     source_term, target_term = _terms(source_term, source_term if do_not_translate else target_term)
-    return store.update_glossary_term(
+    return store.glossary.update(
         term_id, source_term, target_term, do_not_translate, now or datetime.now(UTC)
     )

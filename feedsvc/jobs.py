@@ -20,7 +20,7 @@ from .db import Database
 from .domain import Job, JobStatus
 from .engine.argos import EngineOptions, Engines
 from .engine.packages import Packages
-from .store import Store
+from .store import LeaseLost, Store
 from .translation import JobRunner
 
 log = logging.getLogger(__name__)
@@ -28,11 +28,13 @@ EXTENSION_KEY = "feedsvc.jobs"
 RQ_QUEUE = "feedsvc-translation"
 MAX_ATTEMPTS = 5
 LEASE = timedelta(minutes=5)
+RETRY = timedelta(seconds=10)
 
 
-def backoff(attempts: int) -> timedelta:
-    """10 s, 40 s, 2.7 min, 10.7 min … between retries of a failing job."""
-    return timedelta(seconds=min(10 * 4 ** (attempts - 1), 3600))
+def backoff(attempts: int, base: timedelta = RETRY) -> timedelta:
+    """10 s, 40 s, 2.7 min, 10.7 min … (for a 10 s base) between retries of a failing job,
+    capped at an hour."""
+    return min(base * 4 ** (attempts - 1), timedelta(hours=1))
 
 
 class Worker:
@@ -45,17 +47,26 @@ class Worker:
         clock: Clock = utcnow,
         lease: timedelta = LEASE,
         batch_segments: int = 16,
+        max_attempts: int = MAX_ATTEMPTS,
+        retry: timedelta = RETRY,
     ) -> None:
         self.database = database
         self.engines = engines
         self.clock = clock
         self.lease = lease
         self.batch_segments = batch_segments
+        self.max_attempts = max_attempts
+        self.retry = retry
+
+    def backoff(self, attempts: int) -> timedelta:
+        return backoff(attempts, self.retry)
 
     def run_next(self, job_id: int | None = None) -> bool:
         """Run one runnable job (or the job ``job_id`` if it is runnable); False if none."""
         with self.database.session() as session:
-            job = Store(session).claim_job(self.clock(), self.lease, job_id)
+            store = Store(session)
+            store.jobs.reclaim_expired(self.clock(), self.max_attempts, self.backoff)
+            job = store.jobs.claim(self.clock(), self.lease, job_id)
         if job is None:
             return False
         self._run(job)
@@ -71,16 +82,12 @@ class Worker:
         """Waiting jobs whose language now has a package go back to the queue."""
         with self.database.session() as session:
             store = Store(session)
-            waiting = {job.lang for job in store.jobs(JobStatus.WAITING)}
+            waiting = {job.lang for job in store.jobs.all(JobStatus.WAITING)}
             woken: list[int] = []
             for lang in sorted(waiting):
                 if self.engines.packages.find(SOURCE_LANGUAGE, lang) is not None:
-                    woken += store.wake_waiting_jobs(lang, self.clock())
+                    woken += store.jobs.wake_waiting(lang, self.clock())
         return woken
-
-    def _extend_lease(self, job: Job) -> None:
-        with self.database.session() as session:
-            Store(session).extend_lease(job.id, self.clock() + self.lease)
 
     def _run(self, job: Job) -> None:
         runner = JobRunner(
@@ -88,49 +95,47 @@ class Worker:
             self.engines.translator,
             self.clock,
             self.batch_segments,
-            heartbeat=lambda: self._extend_lease(job),
+            hold=lambda store: store.jobs.hold(job, self.clock() + self.lease),
         )
+        context = f"job_id={job.id} article_id={job.article_id} lang={job.lang}"
         try:
             outcome = runner.run(job)
-        except Exception as exc:  # any failure is recorded on the job, then retried
-            log.exception(
-                "job failed job_id=%d article_id=%d lang=%s attempt=%d",
-                job.id,
-                job.article_id,
-                job.lang,
-                job.attempts,
+        except LeaseLost:
+            log.warning(
+                "lease lost, job left to its new owner %s attempt=%d", context, job.attempts
             )
-            error = f"{exc.__class__.__name__}: {exc}"
-            with self.database.session() as session:
-                store = Store(session)
-                if job.attempts >= MAX_ATTEMPTS:
-                    store.finish_job(job.id, JobStatus.FAILED, self.clock(), error)
-                else:
-                    store.finish_job(
-                        job.id,
-                        JobStatus.QUEUED,
-                        self.clock(),
-                        error,
-                        retry_at=self.clock() + backoff(job.attempts),
-                    )
             return
-        with self.database.session() as session:
-            store = Store(session)
-            if outcome.waiting_for_model:
-                store.finish_job(job.id, JobStatus.WAITING, self.clock(), outcome.waiting_for_model)
-            else:
-                store.finish_job(job.id, JobStatus.DONE, self.clock())
+        except Exception as exc:  # any failure is recorded on the job, then retried
+            log.exception("job failed %s attempt=%d", context, job.attempts)
+            self._finish_failed(job, f"{exc.__class__.__name__}: {exc}")
+            return
+        status = JobStatus.WAITING if outcome.waiting_for_model else JobStatus.DONE
+        try:
+            with self.database.session() as session:
+                Store(session).jobs.finish(job, status, self.clock(), outcome.waiting_for_model)
+        except LeaseLost:
+            log.warning("lease lost before finishing %s", context)
+            return
         log.info(
-            "job done job_id=%d article_id=%d lang=%s engine_segments=%d memory=%d "
-            "published=%s waiting=%s",
-            job.id,
-            job.article_id,
-            job.lang,
+            "job %s %s engine_segments=%d memory=%d published=%s",
+            status.value,
+            context,
             outcome.sent_to_engine,
             outcome.from_memory,
             outcome.published,
-            bool(outcome.waiting_for_model),
         )
+
+    def _finish_failed(self, job: Job, error: str) -> None:
+        try:
+            with self.database.session() as session:
+                jobs_store = Store(session).jobs
+                if job.attempts >= self.max_attempts:
+                    jobs_store.finish(job, JobStatus.FAILED, self.clock(), error)
+                else:
+                    retry_at = self.clock() + self.backoff(job.attempts)
+                    jobs_store.finish(job, JobStatus.QUEUED, self.clock(), error, retry_at)
+        except LeaseLost:
+            log.warning("lease lost before recording a failure job_id=%d", job.id)
 
 
 class Dispatcher(Protocol):
@@ -251,6 +256,8 @@ def init_app(app: Flask, settings: Settings, database: Database) -> JobsExtensio
         engines,
         lease=timedelta(seconds=settings.job_lease_seconds),
         batch_segments=settings.engine_batch_segments,
+        max_attempts=settings.job_max_attempts,
+        retry=timedelta(seconds=settings.job_retry_seconds),
     )
     dispatcher: Dispatcher
     if settings.redis_url:
@@ -316,7 +323,7 @@ def sweep_due_jobs(worker: Worker, dispatcher: RqDispatcher) -> None:
     with worker.database.session() as session:
         due = [
             job.id
-            for job in Store(session).jobs(JobStatus.QUEUED)
+            for job in Store(session).jobs.all(JobStatus.QUEUED)
             if job.run_after <= worker.clock()
         ]
     dispatcher.dispatch(sorted(set(due) | set(woken)))

@@ -8,11 +8,13 @@ strings in, issues out. Source and target use the placeholder syntax of
 Decisions, so callers know what to expect:
 
 - **Errors** are the placeholder problems that would damage markup (``placeholder_missing``,
-  ``placeholder_extra``, ``tag_order``) and an ``empty`` target; everything else warns.
+  ``placeholder_extra``, ``tag_order``), a typed-out value (``value_typed``) and an
+  ``empty`` target; everything else warns.
   An empty target is reported alone: every other issue would only follow from it.
-- **Typed-out values**: a standalone placeholder protecting plain text (a number, URL or
-  e-mail address) may be typed instead of the token ("120" for ``{3}``); it is not missing
-  when its value (for a number: an equal number) is in the target.
+- **Typed-out values** are errors (``value_typed``): a standalone placeholder protecting
+  plain text (a number, URL or e-mail address) written out instead of its token ("120" for
+  ``{3}``) would travel through the translation memory into every sentence of the same
+  shape with another value. It is reported as typed, not as missing.
 - **Reordering** placeholders is fine (word order differs between languages), and so is
   moving one paired element out of another; only crossing pairs (``{1}…{2}…{/1}…{/2}``) and
   a closing token before its opening are ``tag_order`` errors, and only when the source
@@ -52,6 +54,7 @@ CODES: tuple[str, ...] = (
     "empty",
     "placeholder_missing",
     "placeholder_extra",
+    "value_typed",
     "tag_order",
     "numbers",
     "glossary",
@@ -69,6 +72,10 @@ MESSAGES: dict[str, str] = {
     "placeholder_extra": (
         "The translation has placeholders the source does not have, or has them more "
         "often: {placeholders}."
+    ),
+    "value_typed": (
+        "Keep the placeholders {placeholders} instead of typing their values: a reused "
+        "translation must take the values of its new sentence."
     ),
     "tag_order": (
         "Paired placeholders cross each other or close before they open: {placeholders}."
@@ -371,15 +378,27 @@ def _check_empty(pair: _Pair) -> list[Issue]:
     return []
 
 
-def _typed_out(value: str, rendered_target: str, target_lang: str) -> bool:
-    """A protected plain-text value written out instead of its token."""
+def _typed_out(value: str, rendered_target: str, target_lang: str, in_context: str = "") -> bool:
+    """A protected plain-text value written out instead of its token. A number counts with
+    the scale word that follows it in the source too ("{1} billion" = 8.6 → "86亿")."""
     if value.startswith("<"):
         return False
     numbers = _numbers(value, "en")
     if numbers and not re.search(_LETTER, value):
-        wanted = Counter(n.key for n in numbers)
-        return not wanted - Counter(n.key for n in _numbers(rendered_target, target_lang))
+        have = Counter(n.key for n in _numbers(rendered_target, target_lang))
+        if not Counter(n.key for n in numbers) - have:
+            return True
+        scaled = _numbers(in_context, "en")[: len(numbers)]
+        return bool(scaled) and not Counter(n.key for n in scaled) - have
     return bool(value) and value in rendered_target
+
+
+def _in_context(pid: str, pair: _Pair) -> str:
+    """A standalone placeholder's value with the words that follow its token in the source."""
+    token = "{" + pid + "}"
+    at = pair.source.find(token)
+    after = pair.source[at + len(token) : at + len(token) + 24] if at >= 0 else ""
+    return pair.placeholders.get(pid, "") + _TOKEN.sub(" ", after)
 
 
 def _check_placeholder_missing(pair: _Pair) -> list[Issue]:
@@ -387,17 +406,26 @@ def _check_placeholder_missing(pair: _Pair) -> list[Issue]:
     missing = Counter(placeholder_ids(pair.source)) - Counter(placeholder_ids(pair.target))
     paired = _paired(pair.source)
     rendered = _rendered(pair.target, pair.source, pair.placeholders)
-    tokens = []
+    tokens, typed = [], []
     for pid in placeholder_ids(pair.source):
         if missing[pid] <= 0:
             continue
         missing[pid] -= 1
         value = pair.placeholders.get(pid)
-        if pid in paired or value is None or not _typed_out(value, rendered, pair.target_lang):
+        if (
+            pid in paired
+            or value is None
+            or not _typed_out(value, rendered, pair.target_lang, _in_context(pid, pair))
+        ):
             tokens.append("{" + pid + "}")
-    if not tokens:
-        return []
-    return [Issue("placeholder_missing", {"placeholders": ", ".join(tokens)}, "error")]
+        else:
+            typed.append("{" + pid + "}")
+    found = []
+    if tokens:
+        found.append(Issue("placeholder_missing", {"placeholders": ", ".join(tokens)}, "error"))
+    if typed:
+        found.append(Issue("value_typed", {"placeholders": ", ".join(typed)}, "error"))
+    return found
 
 
 def _check_placeholder_extra(pair: _Pair) -> list[Issue]:

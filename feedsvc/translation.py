@@ -8,11 +8,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from . import glossary
+from . import glossary, qa
 from .config import SOURCE_LANGUAGE
 from .db import Database
 from .domain import (
@@ -33,6 +34,8 @@ from .store import Store
 
 log = logging.getLogger(__name__)
 EngineSource = Callable[[str, str], Translator]  # (source tag, target tag) → Translator
+# QA codes a memory hit may carry: a typed value that QA found equal to this sentence's.
+MEMORY_TOLERATES = frozenset({"value_typed"})
 
 
 def normalized(text: str) -> str:
@@ -115,35 +118,47 @@ class Outcome:
     waiting_for_model: str | None = None
 
 
+Hold = Callable[[Store], None]  # extends the job's lease as its owner, or raises LeaseLost
+
+
 class JobRunner:
+    """Runs one job as the owner of its lease: every transaction that writes first holds
+    the lease (``hold``), so a worker that lost its lease to another changes nothing."""
+
     def __init__(
         self,
         database: Database,
         engines: EngineSource,
         clock: Callable[[], datetime],
         batch_segments: int = 16,
-        heartbeat: Callable[[], None] = lambda: None,
+        hold: Hold = lambda store: None,
     ) -> None:
         self.database = database
         self.engines = engines
         self.clock = clock
         self.batch_segments = batch_segments
-        self.heartbeat = heartbeat  # called between engine batches (lease extension)
+        self.hold = hold
 
-    def run(self, job: Job) -> Outcome:
+    @contextmanager
+    def _held(self) -> Iterator[Store]:
         with self.database.session() as session:
             store = Store(session)
+            self.hold(store)
+            yield store
+
+    def run(self, job: Job) -> Outcome:
+        with self._held() as store:
             try:
-                article = store.article(job.article_id)
+                article = store.articles.get(job.article_id)
             except NotFound:
                 return Outcome(0, 0, False)
             if article.deleted_at is not None:
                 return Outcome(0, 0, False)
             pieces = cut(article.title, article.summary, article.body_html)
             states = self._reconcile(store, article, job.lang, pieces)
-            store.replace_segments(article.id, job.lang, states, self.clock())
-            from_memory = self._fill_from_memory(store, article.id, job.lang)
-            terms = store.glossary(SOURCE_LANGUAGE, job.lang)
+            store.segments.replace(article.id, job.lang, states, self.clock())
+            terms = store.glossary.terms(SOURCE_LANGUAGE, job.lang)
+            from_memory = self._fill_from_memory(store, article.id, job.lang, terms)
 
         pending = [
             s for s in self._segments(article.id, job.lang) if s.status is SegmentStatus.PENDING
@@ -155,19 +170,20 @@ class JobRunner:
             except NoModel as exc:
                 return Outcome(0, from_memory, False, waiting_for_model=str(exc))
             sent = self._translate(article.id, job.lang, pending, terms, translator)
-        published = self._publish(article, job.lang, pieces)
+        with self._held() as store:
+            published = publish_variant(store, job.article_id, job.lang, self.clock())
         return Outcome(sent, from_memory, published)
 
     def _segments(self, article_id: int, lang: str) -> list[SegmentState]:
         with self.database.session() as session:
-            return Store(session).segments(article_id, lang)
+            return Store(session).segments.of(article_id, lang)
 
     def _reconcile(
         self, store: Store, article: Article, lang: str, pieces: Cut
     ) -> list[SegmentState]:
         """New segment list: unchanged sources keep their state (approved stays approved),
         wherever they moved; changed or new sources start pending."""
-        existing = store.segments(article.id, lang)
+        existing = store.segments.of(article.id, lang)
         by_key = {s.key: s for s in existing}
         by_hash: dict[str, list[SegmentState]] = {}
         for state in existing:
@@ -213,25 +229,45 @@ class JobRunner:
                 )
         return states
 
-    def _fill_from_memory(self, store: Store, article_id: int, lang: str) -> int:
-        segments = store.segments(article_id, lang)
-        pending = [s for s in segments if s.status is SegmentStatus.PENDING]
-        matches = store.memory_matches(SOURCE_LANGUAGE, lang, (s.source_hash for s in pending))
-        if not matches:
-            return 0
-        filled = [
-            replace(
-                s,
-                target=matches[s.source_hash],
-                origin=SegmentOrigin.MEMORY,
-                status=SegmentStatus.APPROVED,
-            )
-            if s.source_hash in matches and s.status is SegmentStatus.PENDING
-            else s
-            for s in segments
+    def _fill_from_memory(
+        self, store: Store, article_id: int, lang: str, terms: Sequence[glossary.GlossaryTerm]
+    ) -> int:
+        """Pending segments whose exact source a translator approved before. A hit passes
+        the same QA as a translator's text and is not used with an error (a lost token; a
+        value that is not this sentence's), so a memory entry never carries another
+        sentence's number. A value typed instead of its token is accepted here only because
+        QA found it equal to this sentence's own value. A segment a reviewer rejected is
+        never refilled from memory."""
+        pending = [
+            s for s in store.segments.of(article_id, lang) if s.status is SegmentStatus.PENDING
         ]
-        store.replace_segments(article_id, lang, filled, self.clock())
-        return sum(1 for s in pending if s.source_hash in matches)
+        rejected = store.segments.rejected([s.id for s in pending])
+        pending = [s for s in pending if s.id not in rejected]
+        matches = store.memory.matches(SOURCE_LANGUAGE, lang, (s.source_hash for s in pending))
+        qa_terms = [qa.Term(t.source_term, t.target_term, t.do_not_translate) for t in terms]
+        filled = 0
+        now = self.clock()
+        for segment in pending:
+            target = matches.get(segment.source_hash)
+            if target is None:
+                continue
+            checked = qa.check(
+                segment.source, target, segment.placeholders, qa_terms, SOURCE_LANGUAGE, lang
+            )
+            if any(i.severity == "error" and i.code not in MEMORY_TOLERATES for i in checked):
+                log.info(
+                    "memory hit refused by QA article_id=%d lang=%s key=%s issues=%s",
+                    article_id,
+                    lang,
+                    segment.key,
+                    ",".join(issue.code for issue in checked),
+                )
+                continue
+            if store.segments.fill(
+                segment, target, SegmentOrigin.MEMORY, SegmentStatus.APPROVED, now
+            ):
+                filled += 1
+        return filled
 
     def _translate(
         self,
@@ -242,62 +278,69 @@ class JobRunner:
         translator: Translator,
     ) -> int:
         protected = {s.key: glossary.protect(s.source, terms) for s in pending}
-        only_terms = {key for key, p in protected.items() if glossary.is_only_terms(p)}
+        only_terms = [s for s in pending if glossary.is_only_terms(protected[s.key])]
         if only_terms:
-            with self.database.session() as session:
-                store = Store(session)
-                states = store.segments(article_id, lang)
-                store.replace_segments(
-                    article_id,
-                    lang,
-                    [
-                        replace(
-                            s,
-                            target=glossary.restore(protected[s.key].text, protected[s.key]),
-                            origin=SegmentOrigin.GLOSSARY,
-                            status=SegmentStatus.TRANSLATED,
-                            score=1.0,
-                        )
-                        if s.key in only_terms
-                        else s
-                        for s in states
-                    ],
-                    self.clock(),
-                )
-        to_engine = [s for s in pending if s.key not in only_terms]
+            with self._held() as store:
+                for s in only_terms:
+                    text = glossary.restore(protected[s.key].text, protected[s.key])
+                    store.segments.fill(
+                        s, text, SegmentOrigin.GLOSSARY, SegmentStatus.TRANSLATED, self.clock(), 1.0
+                    )
+        to_engine = [s for s in pending if s not in only_terms]
         for start in range(0, len(to_engine), self.batch_segments):
             batch = to_engine[start : start + self.batch_segments]
             outputs = translator.translate([protected[s.key].text for s in batch])
-            results = {
-                s.key: (glossary.restore(out.text, protected[s.key]), out.score, translator.name)
-                for s, out in zip(batch, outputs, strict=True)
-            }
-            with self.database.session() as session:
-                Store(session).record_machine_targets(article_id, lang, results, self.clock())
-            self.heartbeat()
-            log.info("engine batch article_id=%d lang=%s segments=%d", article_id, lang, len(batch))
+            with self._held() as store:
+                written = sum(
+                    store.segments.fill(
+                        s,
+                        glossary.restore(out.text, protected[s.key]),
+                        SegmentOrigin.MODEL,
+                        SegmentStatus.TRANSLATED,
+                        self.clock(),
+                        out.score,
+                        translator.name,
+                    )
+                    for s, out in zip(batch, outputs, strict=True)
+                )
+            log.info(
+                "engine batch article_id=%d lang=%s segments=%d written=%d",
+                article_id,
+                lang,
+                len(batch),
+                written,
+            )
         return len(to_engine)
 
-    def _publish(self, article: Article, lang: str, pieces: Cut) -> bool:
-        with self.database.session() as session:
-            return publish_variant(Store(session), article, lang, self.clock(), pieces)
 
+def publish_variant(store: Store, article_id: int, lang: str, now: datetime) -> bool:
+    """Write the variant from its segments and the article as read in this transaction.
 
-def publish_variant(
-    store: Store, article: Article, lang: str, now: datetime, pieces: Cut | None = None
-) -> bool:
-    """Write the variant from its segments, once every segment has a target: reviewed when
-    all are approved, machine-translated otherwise."""
-    pieces = pieces or cut(article.title, article.summary, article.body_html)
-    segments = store.segments(article.id, lang)
-    if not segments or any(s.target is None for s in segments):
+    Reviewed when every segment is approved, machine-translated when every segment has a
+    target; when a target is missing (a reviewer rejected it), the variant leaves the feeds
+    until a job fills it. Segments cut from another revision of the article publish nothing:
+    the job for the current revision will. A variant made from a newer revision is never
+    replaced by an older one (the store enforces it)."""
+    try:
+        article = store.articles.get(article_id)
+    except NotFound:
+        return False
+    if article.deleted_at is not None:
+        return False
+    pieces = cut(article.title, article.summary, article.body_html)
+    segments = store.segments.of(article.id, lang)
+    current = {segment.key: source_hash(segment.source) for segment in pieces.segments}
+    if {s.key: s.source_hash for s in segments} != current:
+        return False
+    if any(s.target is None for s in segments):
+        store.variants.withdraw(article.id, lang, article.section_path, now)
         return False
     targets = {s.key: s.target or "" for s in segments}
     by_key = {segment.key: segment for segment in pieces.segments}
     approved = all(s.status is SegmentStatus.APPROVED for s in segments)
     machine = [s for s in segments if s.origin is SegmentOrigin.MODEL]
     summary = by_key.get("summary")
-    store.save_variant(
+    return store.variants.save(
         Variant(
             article_id=article.id,
             lang=lang,
@@ -309,6 +352,6 @@ def publish_variant(
             source_revision=article.revision,
             updated_at=now,
             engine=machine[0].engine if machine else None,
-        )
+        ),
+        article.section_path,
     )
-    return True

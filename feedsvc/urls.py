@@ -58,5 +58,7 @@ def entry_id(base: str, article_id: int, lang_tag: str) -> str:
     return f"tag:{tag_authority(base)},{TAG_DATE}:article/{article_id}/{lang_tag}"
 
 
-def feed_id(base: str, lang_tag: str, section_path: str | None) -> str:
-    return f"tag:{tag_authority(base)},{TAG_DATE}:feed/{lang_tag}/{section_path or ''}"
+def feed_id(base: str, lang_tag: str, section_id: int | None) -> str:
+    """Built from the section's id, not its path: a moved section keeps its feeds' ids."""
+    scope = f"section/{section_id}" if section_id is not None else "all"
+    return f"tag:{tag_authority(base)},{TAG_DATE}:feed/{lang_tag}/{scope}"

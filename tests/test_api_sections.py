@@ -70,12 +70,12 @@ def test_move_carries_subtree_and_articles_and_keeps_aliases(editor: Api, app: F
     assert editor.get(f"/articles/{article['id']}").json["section"] == "archive/world/asia"
     with app.app_context(), database().session() as session:
         store = Store(session)
-        assert store.section_alias("news/world") == "archive/world"
-        assert store.section_alias("news/world/asia") == "archive/world/asia"
+        assert store.sections.alias("news/world") == "archive/world"
+        assert store.sections.alias("news/world/asia") == "archive/world/asia"
     # A new section may take an old path again; the alias then gives way.
     assert editor.post("/sections", {"path": "news/world", "names": {"en": "W"}}).status_code == 201
     with app.app_context(), database().session() as session:
-        assert Store(session).section_alias("news/world") is None
+        assert Store(session).sections.alias("news/world") is None
 
 
 def test_move_failures(editor: Api) -> None:

@@ -76,7 +76,7 @@ def test_tokens_api(admin: Api, app: Flask) -> None:
     assert "token" not in listing[-1], "secrets are shown once"
     assert listing[-1]["prefix"] == created.json["token"][:12]
     with app.app_context(), database().session() as session:
-        stored = {row.prefix for row in Store(session).tokens()}
+        stored = {row.prefix for row in Store(session).tokens.all()}
     assert created.json["prefix"] in stored
     assert admin.delete("/tokens/9999").status_code == 404
 

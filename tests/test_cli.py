@@ -109,10 +109,10 @@ def test_demo_is_idempotent(app: Flask) -> None:
     assert first.exit_code == 0, first.output
     with app.app_context(), database().session() as session:
         store = Store(session)
-        page = store.articles(ArticleFilter(), 1, 100)
+        page = store.articles.page(ArticleFilter(), 1, 100)
         revisions = {a.external_id: a.revision for a in page.items}
-        sections = store.sections()
-        variants = store.variants_of([a.id for a in page.items])
+        sections = store.sections.all()
+        variants = store.variants.of([a.id for a in page.items])
     assert page.total >= 12
     assert len({s.path for s in sections}) >= 4
     assert any("/" in s.path for s in sections), "two levels"
@@ -123,7 +123,7 @@ def test_demo_is_idempotent(app: Flask) -> None:
 
     assert run(app, "demo").exit_code == 0
     with app.app_context(), database().session() as session:
-        again = Store(session).articles(ArticleFilter(), 1, 100)
+        again = Store(session).articles.page(ArticleFilter(), 1, 100)
     assert {a.external_id: a.revision for a in again.items} == revisions
     assert again.total == page.total
 

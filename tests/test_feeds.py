@@ -56,8 +56,8 @@ def renders(app: Flask) -> float:
 def demo_translations(app: Flask) -> dict[int, Variant]:
     with app.app_context(), database().session() as session:
         store = Store(session)
-        page = store.articles(ArticleFilter(), 1, 100)
-        variants = store.variants_of([a.id for a in page.items])
+        page = store.articles.page(ArticleFilter(), 1, 100)
+        variants = store.variants.of([a.id for a in page.items])
     return {v.article_id: v for vs in variants.values() for v in vs if v.lang == "zh-Hans"}
 
 
@@ -334,10 +334,10 @@ def test_translation_publish_invalidates_both_languages(web: FlaskClient, demo: 
         store = Store(session)
         article = next(
             a
-            for a in store.articles(ArticleFilter("culture"), 1, 50).items
+            for a in store.articles.page(ArticleFilter("culture"), 1, 50).items
             if a.id not in translated
         )
-        store.save_variant(
+        store.variants.save(
             Variant(
                 article.id,
                 "zh-Hans",
@@ -348,7 +348,8 @@ def test_translation_publish_invalidates_both_languages(web: FlaskClient, demo: 
                 VariantStatus.REVIEWED,
                 article.revision,
                 article.updated_at,
-            )
+            ),
+            article.section_path,
         )
     zh_after = json.loads(get(web, zh_url).data)["items"]
     assert len(zh_after) == len(zh_before) + 1
@@ -368,9 +369,9 @@ def test_reviewed_policy_hides_machine_variants_machine_policy_labels_them(
 ) -> None:
     with demo.app_context(), database().session() as session:
         store = Store(session)
-        article = store.articles(ArticleFilter("news"), 1, 1).items[0]
+        article = store.articles.page(ArticleFilter("news"), 1, 1).items[0]
         for lang in ("zh-Hans", "fr"):
-            store.save_variant(
+            store.variants.save(
                 Variant(
                     article.id,
                     lang,
@@ -381,7 +382,8 @@ def test_reviewed_policy_hides_machine_variants_machine_policy_labels_them(
                     VariantStatus.MACHINE_TRANSLATED,
                     article.revision,
                     article.updated_at,
-                )
+                ),
+                article.section_path,
             )
     zh_ids = [i["id"] for i in json.loads(get(web, f"{BASE}/zh-hans/feed.json").data)["items"]]
     assert f"tag:feeds.test,2026:article/{article.id}/zh-Hans" not in zh_ids
@@ -429,13 +431,13 @@ def test_invalid_xml_characters_never_break_a_feed(web: FlaskClient, demo: Flask
     """Rows written before sanitizing existed (or by hand) may hold them; feeds cope."""
     with demo.app_context(), database().session() as session:
         store = Store(session)
-        article = store.articles(ArticleFilter("news"), 1, 1).items[0]
+        article = store.articles.page(ArticleFilter("news"), 1, 1).items[0]
         session.execute(
             update(ArticleRow)
             .where(ArticleRow.id == article.id)
             .values(title="Bad\x0bchars\x01 here", body_html="<p>a\x1fb\x0cc</p>")
         )
-        store.touch_scopes(["news"], article.updated_at)
+        store.feeds.touch(["news"], article.updated_at)
     for fmt in ("atom", "rss"):
         data = get(web, f"{BASE}/en/news/feed.{fmt}").data
         etree.fromstring(data)  # well-formed
@@ -445,7 +447,7 @@ def test_invalid_xml_characters_never_break_a_feed(web: FlaskClient, demo: Flask
 
 def test_opml_lists_every_section_feed(web: FlaskClient, demo: Flask) -> None:
     with demo.app_context(), database().session() as session:
-        paths = {s.path for s in Store(session).sections()}
+        paths = {s.path for s in Store(session).sections.all()}
     root = etree.fromstring(get(web, f"{BASE}/feeds.opml").data)
     assert root.get("version") == "2.0"
     outlines = list(root.iter("outline"))

@@ -58,10 +58,10 @@ def test_chinese_pages_speak_chinese(web: FlaskClient) -> None:
 def test_article_page_in_each_published_language(web: FlaskClient, app: Flask) -> None:
     with app.app_context(), database().session() as session:
         store = Store(session)
-        articles = store.articles(ArticleFilter(), 1, 100).items
+        articles = store.articles.page(ArticleFilter(), 1, 100).items
         translated = {
             v.article_id: v
-            for vs in store.variants_of([a.id for a in articles]).values()
+            for vs in store.variants.of([a.id for a in articles]).values()
             for v in vs
         }
     article = next(a for a in articles if a.id in translated)

@@ -67,6 +67,26 @@ CASES = {
         PARK_PH,
         lang="fr",
     ),
+    # value_typed: the same typed-out number is reported as typed, not as missing
+    "typed/fr-number-typed-out": Case(
+        "value_typed",
+        True,
+        PARK,
+        "Les responsables ont déclaré que le {1}parc{/1} accueillera {2}120 entreprises{/2}.",
+        PARK_PH,
+        lang="fr",
+    ),
+    "typed/zh-scaled-number": Case(
+        "value_typed",
+        True,
+        "The agreements are worth {1} billion yuan.",
+        "这批协议价值86亿元。",
+        {"1": "8.6"},
+    ),
+    "typed/zh-all-present": Case("value_typed", False, PARK, PARK_ZH, PARK_PH),
+    "typed/zh-other-number": Case(
+        "value_typed", False, "It covers {1} sq km.", "公园占地56.39平方公里。", {"1": "12"}
+    ),
     # placeholder_extra
     "extra/zh-unknown-id": Case(
         "placeholder_extra",

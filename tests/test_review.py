@@ -196,7 +196,7 @@ def test_reject_goes_back_to_the_machine_text(
     assert rejected["target"] == title["target"] and rejected["origin"] == "model"
     with rapp.app_context(), database().session() as session:
         store = Store(session)
-        history = store.segment_history(store.segment(article, "zh-Hans", "title").id)
+        history = store.segments.history(store.segments.get(article, "zh-Hans", "title").id)
     assert [h.action for h in history] == ["reject", "edit"]
     assert history[1].before_target == title["target"] and history[1].after_target == "人工标题"
     assert "zh person" in history[0].actor
@@ -244,7 +244,10 @@ def test_screen_sign_in_cookie_csrf_and_language_limits(
     )
     assert saved.status_code == 302
     with rapp.app_context(), database().session() as session:
-        assert Store(session).segment(article, "zh-Hans", "title").status is SegmentStatus.APPROVED
+        assert (
+            Store(session).segments.get(article, "zh-Hans", "title").status
+            is SegmentStatus.APPROVED
+        )
     other = rapp.test_client()
     sign_in(other, secrets["fr"])
     assert other.get(f"/review/zh-hans/articles/{article}").status_code == 403
@@ -278,7 +281,7 @@ def test_admin_glossary_screen(rapp: Flask, secrets: dict[str, str]) -> None:
         data={"source_term": "Nanfang Plus", "do_not_translate": "on", "csrf_token": token},
     )
     with rapp.app_context(), database().session() as session:
-        terms = {t.source_term: t for t in Store(session).glossary("en", "zh-Hans")}
+        terms = {t.source_term: t for t in Store(session).glossary.terms("en", "zh-Hans")}
     assert terms["Huangpu District"].target_term == "黄埔区"
     assert terms["Nanfang Plus"].do_not_translate
     client.post(
@@ -286,7 +289,9 @@ def test_admin_glossary_screen(rapp: Flask, secrets: dict[str, str]) -> None:
         data={"id": str(terms["Huangpu District"].id), "action": "delete", "csrf_token": token},
     )
     with rapp.app_context(), database().session() as session:
-        assert [t.source_term for t in Store(session).glossary("en", "zh-Hans")] == ["Nanfang Plus"]
+        assert [t.source_term for t in Store(session).glossary.terms("en", "zh-Hans")] == [
+            "Nanfang Plus"
+        ]
 
 
 # -- PO and XLIFF ----------------------------------------------------------------
@@ -322,7 +327,7 @@ def test_po_round_trip_changes_exactly_the_edited_entries(
     assert changed == set(keys)
     assert after[keys[0]]["status"] == "approved" and after[keys[1]]["status"] == "translated"
     with rapp.app_context(), database().session() as session:
-        assert Store(session).memory_matches(
+        assert Store(session).memory.matches(
             "en",
             "zh-Hans",
             [source_hash(after[keys[0]]["source"])],

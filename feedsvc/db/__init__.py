@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -85,7 +85,15 @@ def request_session() -> Session:
     return g.db_session  # type: ignore[no-any-return]
 
 
+def after_request_session(callback: Callable[[], None]) -> None:
+    """Run ``callback`` once the request's own transaction has ended: a small write of its
+    own (bookkeeping) then never waits on, or holds up, the request's write lock."""
+    g.setdefault("after_db_session", []).append(callback)
+
+
 def _close_request_session(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.close()
+    for callback in g.pop("after_db_session", []):
+        callback()

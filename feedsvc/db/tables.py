@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -162,7 +163,12 @@ class SegmentRow(Base):
     score: Mapped[float | None] = mapped_column(Float)
     engine: Mapped[str | None] = mapped_column(String(200))
     model_runs: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    # ORM writes carry "WHERE version = :seen" and bump it: a segment changed by someone
+    # else since this unit of work read it is never overwritten (StaleDataError instead).
+    __mapper_args__ = {"version_id_col": version}
 
 
 class SegmentHistoryRow(Base):
@@ -224,6 +230,15 @@ class JobRow(Base):
     __table_args__ = (
         UniqueConstraint("article_id", "lang", "revision"),
         Index("ix_translation_jobs_status_run_after", "status", "run_after"),
+        # At most one running job per (article, language), whatever the workers believe.
+        Index(
+            "ux_translation_jobs_running",
+            "article_id",
+            "lang",
+            unique=True,
+            sqlite_where=text("status = 'running'"),
+            postgresql_where=text("status = 'running'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -235,6 +250,7 @@ class JobRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     run_after: Mapped[datetime] = mapped_column(UTCDateTime)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_owner: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

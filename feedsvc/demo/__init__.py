@@ -44,7 +44,7 @@ def seed_memory(store: Store, article: Article, lang: str, text: dict[str, str])
         counterpart = by_key.get(segment.key)
         target = aligned_target(segment, counterpart) if counterpart else None
         if target:
-            store.remember(
+            store.memory.remember(
                 SOURCE_LANGUAGE,
                 lang,
                 source_hash(segment.source),
@@ -65,7 +65,7 @@ def load_demo(database: Database, targets: Sequence[str] = ()) -> DemoReport:
         store = Store(session)
         editor = Editor(store, targets)
         for item in content["sections"]:
-            if store.section_exists(item["path"]):
+            if store.sections.exists(item["path"]):
                 editor.update_section(
                     item["path"], parse_document(SectionPatch, {"names": item["names"]})
                 )
@@ -78,7 +78,7 @@ def load_demo(database: Database, targets: Sequence[str] = ()) -> DemoReport:
             article = saved.article
             for lang, text in item.get("translations", {}).items():
                 remembered += seed_memory(store, article, lang, text)
-                store.save_variant(
+                store.variants.save(
                     Variant(
                         article_id=article.id,
                         lang=lang,
@@ -89,7 +89,8 @@ def load_demo(database: Database, targets: Sequence[str] = ()) -> DemoReport:
                         status=VariantStatus.REVIEWED,
                         source_revision=article.revision,
                         updated_at=article.updated_at,
-                    )
+                    ),
+                    article.section_path,
                 )
                 translations += 1
     return DemoReport(

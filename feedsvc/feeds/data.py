@@ -82,17 +82,17 @@ class FeedBuilder:
         self.store = store
         self.settings = settings
         self.base = settings.base_url
-        self.sections = {s.path: s for s in store.sections()}
+        self.sections = {s.path: s for s in store.sections.all()}
 
     def feed(self, request: FeedRequest) -> Feed:
         lang = request.language
         statuses = None if lang.tag == SOURCE_LANGUAGE else publishable(lang)
-        page = self.store.feed_page(
+        page = self.store.feeds.page(
             request.section_path, lang.tag, statuses, request.page, request.limit
         )
         if request.page > page.pages:
             raise PageOutOfRange(f"page {request.page} of {page.pages}")
-        published = self.store.published_languages(
+        published = self.store.feeds.published_languages(
             [article.id for article, _ in page.items], statuses_by_language(self.settings)
         )
         with force_locale(babel_locale(lang.tag)):
@@ -101,10 +101,13 @@ class FeedBuilder:
                 for article, variant in page.items
             )
             title, subtitle = self._titles(request.section_path, lang.tag)
-        _, scope_changed = self.store.scope(request.section_path or "")
-        updated = max((entry.updated for entry in entries), default=scope_changed)
+        # The scope's change time covers what entries cannot show (a deleted entry), so a
+        # feed's updated never goes backwards.
+        _, scope_changed = self.store.feeds.scope(request.section_path or "")
+        updated = max([scope_changed, *(entry.updated for entry in entries)])
+        section = self.sections.get(request.section_path or "")
         return Feed(
-            id=urls.feed_id(self.base, lang.tag, request.section_path),
+            id=urls.feed_id(self.base, lang.tag, section.id if section else None),
             title=title,
             subtitle=subtitle,
             language=lang.tag,
@@ -241,7 +244,7 @@ class FeedBuilder:
                         children=children,
                     )
                 )
-        _, changed = self.store.scope("")
+        _, changed = self.store.feeds.scope("")
         return Opml(self.settings.site_name, self.settings.publisher, changed, tuple(outlines))
 
     def _outline(self, path: str, lang: str) -> Outline:

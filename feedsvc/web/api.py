@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import wraps
+from functools import partial, wraps
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -15,7 +15,7 @@ from werkzeug.http import quote_etag
 from .. import qa
 from ..articles import Editor, Saved, utcnow
 from ..config import SOURCE_LANGUAGE, Language
-from ..db import request_session
+from ..db import after_request_session, database, request_session
 from ..domain import (
     ApiToken,
     Article,
@@ -64,7 +64,7 @@ from ..schemas import (
     parse_rfc3339,
 )
 from ..store import ArticleFilter, Store
-from ..tokens import authenticate, issue_token
+from ..tokens import authenticate, issue_token, record_use
 from .openapi import openapi_document
 from .problems import ApiError
 
@@ -99,6 +99,7 @@ def requires(*roles: Role) -> Callable[[F], F]:
                 )
             if token.role not in roles:
                 raise ApiError(403, f"A {token.role} token may not do this.")
+            after_request_session(partial(record_use, database(), token))
             g.token = token
             return view(*args, **kwargs)
 
@@ -167,7 +168,7 @@ def section_out(section: Section) -> SectionOut:
 
 @bp.get("/sections")
 def list_sections() -> Response:
-    return respond(SectionList(items=[section_out(s) for s in store().sections()]))
+    return respond(SectionList(items=[section_out(s) for s in store().sections.all()]))
 
 
 @bp.post("/sections")
@@ -181,7 +182,7 @@ def create_section() -> Response:
 
 @bp.get("/sections/<path:section_path>")
 def get_section(section_path: str) -> Response:
-    return respond(section_out(store().section(section_path)))
+    return respond(section_out(store().sections.get(section_path)))
 
 
 @bp.patch("/sections/<path:section_path>")
@@ -216,7 +217,7 @@ def article_out(article: Article, variants: list[Variant]) -> ArticleOut:
 
 
 def article_response(article: Article, status: int = 200) -> Response:
-    variants = store().variants_of([article.id])[article.id]
+    variants = store().variants.of([article.id])[article.id]
     headers = {"ETag": quote_etag(article.etag)}
     if status == 201:
         headers["Location"] = url_for("api.get_article", article_id=article.id)
@@ -249,7 +250,7 @@ def article_filter(errors: list[FieldError]) -> ArticleFilter:
     if errors:
         raise Invalid(errors)
     if section is not None:
-        store().section(section)  # 404 for an unknown section
+        store().sections.get(section)  # 404 for an unknown section
     return ArticleFilter(section, since, include_deleted == "true")
 
 
@@ -272,8 +273,8 @@ def list_articles() -> Response:
     page_number = int_parameter("page", 1, 1, MAX_PAGE, errors)
     per_page = int_parameter("per_page", 20, 1, 100, errors)
     where = article_filter(errors)
-    page = store().articles(where, page_number, per_page)
-    variants = store().variants_of([a.id for a in page.items])
+    page = store().articles.page(where, page_number, per_page)
+    variants = store().variants.of([a.id for a in page.items])
     listing = ArticleList(
         items=[article_out(a, variants[a.id]) for a in page.items],
         page=page.page,
@@ -292,7 +293,7 @@ def create_article() -> Response:
 
 @bp.get(f"/articles/{ARTICLE_ID}")
 def get_article(article_id: int) -> Response:
-    article = store().article(article_id)
+    article = store().articles.get(article_id)
     if article.deleted_at is not None:
         raise ApiError(
             410, f"Article {article_id} was deleted at {article.deleted_at.isoformat()}."
@@ -345,10 +346,10 @@ def get_translation(article_id: int, lang_tag: str) -> Response:
     language = target_language(lang_tag)
     require_language(language)
     st = store()
-    article = st.article(article_id)
-    variant = st.variant(article_id, language.tag)
-    job = st.latest_job(article_id, language.tag)
-    segments = st.segments(article_id, language.tag)
+    article = st.articles.get(article_id)
+    variant = st.variants.get(article_id, language.tag)
+    job = st.jobs.latest(article_id, language.tag)
+    segments = st.segments.of(article_id, language.tag)
     counts = {status.value: 0 for status in SegmentStatus}
     for segment in segments:
         counts[segment.status.value] += 1
@@ -397,9 +398,11 @@ def list_segments(article_id: int, lang_tag: str) -> Response:
     language = target_language(lang_tag)
     require_language(language)
     st = store()
-    st.article(article_id)
+    st.articles.get(article_id)
     terms = terms_of(st, language.tag)
-    items = [segment_review(s, language.tag, terms) for s in st.segments(article_id, language.tag)]
+    items = [
+        segment_review(s, language.tag, terms) for s in st.segments.of(article_id, language.tag)
+    ]
     return respond(SegmentList(items=items))
 
 
@@ -423,6 +426,7 @@ def patch_segment(article_id: int, lang_tag: str, key: str) -> Response:
     else:
         raise Invalid([FieldError("/", 'give target, status "approved" or reject')])
     commit()
+    jobs().dispatcher.dispatch(work.queued)
     response = respond(segment_review(segment, language.tag, terms_of(store(), language.tag)))
     response.headers["ETag"] = quote_etag(segment_etag(segment))
     return response
@@ -467,7 +471,7 @@ def term_out(term: GlossaryTerm) -> GlossaryOut:
 
 
 def term_of(language: Language, term_id: int) -> GlossaryTerm:
-    term = store().glossary_term(term_id)
+    term = store().glossary.get(term_id)
     if term.target_lang != language.tag:
         raise ApiError(404, f"No term {term_id} in the {language.tag} glossary.")
     return term
@@ -477,7 +481,8 @@ def term_of(language: Language, term_id: int) -> GlossaryTerm:
 @requires(*Role)
 def list_glossary(lang_tag: str) -> Response:
     language = target_language(lang_tag)
-    items = [term_out(t) for t in store().glossary(SOURCE_LANGUAGE, language.tag)]
+    require_language(language)
+    items = [term_out(t) for t in store().glossary.terms(SOURCE_LANGUAGE, language.tag)]
     return respond(GlossaryList(items=items))
 
 
@@ -517,7 +522,7 @@ def replace_glossary_term(lang_tag: str, term_id: int) -> Response:
 @requires(*EDITORS)
 def delete_glossary_term(lang_tag: str, term_id: int) -> Response:
     term_of(target_language(lang_tag), term_id)
-    store().delete_glossary_term(term_id)
+    store().glossary.delete(term_id)
     commit()
     return Response(status=204)
 
@@ -533,7 +538,7 @@ def check_term_target(doc: GlossaryIn) -> None:
 @bp.get("/tokens")
 @requires(Role.ADMIN)
 def list_tokens() -> Response:
-    return respond(TokenList(items=[out(TokenOut, t) for t in store().tokens()]))
+    return respond(TokenList(items=[out(TokenOut, t) for t in store().tokens.all()]))
 
 
 @bp.post("/tokens")
@@ -548,6 +553,6 @@ def create_token() -> Response:
 @bp.delete(f"/tokens/{TOKEN_ID}")
 @requires(Role.ADMIN)
 def revoke_token(token_id: int) -> Response:
-    store().revoke_token(token_id, utcnow())
+    store().tokens.revoke(token_id, utcnow())
     commit()
     return Response(status=204)

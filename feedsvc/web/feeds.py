@@ -47,7 +47,7 @@ def _serve(scope: Scope, fmt: str) -> Response:
         name, high = ("page", MAX_PAGE) if page is None else ("limit", 100)
         return problem(400, f"?{name} must be an integer from 1 to {high}.")
     store = current_store()
-    version, changed_at = store.scope(scope.section_path or "")
+    version, changed_at = store.feeds.scope(scope.section_path or "")
     self_url = _self_url()
 
     def render() -> Rendered:
@@ -75,7 +75,7 @@ def section_feed(lang_tag: str, section_path: str, fmt: str) -> Response:
 
 def _opml(languages: list[Language]) -> Response:
     store = current_store()
-    version, changed_at = store.scope("")
+    version, changed_at = store.feeds.scope("")
 
     def render() -> Rendered:
         opml = FeedBuilder(store, current_settings()).opml(languages)

@@ -78,9 +78,9 @@ def resolve(lang_tag: str, section_path: str | None = None) -> Scope:
     if section_path is None:
         return Scope(language, None)
     store = current_store()
-    if store.section_exists(section_path):
+    if store.sections.exists(section_path):
         return Scope(language, section_path)
-    moved_to = store.section_alias(section_path)
+    moved_to = store.sections.alias(section_path)
     if moved_to:
         prefix = f"/{language.url_tag}/"
         raise Redirect(_replace_prefix(prefix + section_path, prefix + moved_to))

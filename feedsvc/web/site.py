@@ -40,7 +40,7 @@ def _common(scope: Scope) -> dict[str, object]:
 def _listing(scope: Scope) -> list[tuple[Article, str]]:
     store = current_store()
     statuses = None if scope.language.tag == SOURCE_LANGUAGE else publishable(scope.language)
-    page = store.feed_page(scope.section_path, scope.language.tag, statuses, 1, PAGE_ITEMS)
+    page = store.feeds.page(scope.section_path, scope.language.tag, statuses, 1, PAGE_ITEMS)
     return [
         (article, variant.title if variant else article.title) for article, variant in page.items
     ]
@@ -50,7 +50,7 @@ def _listing(scope: Scope) -> list[tuple[Article, str]]:
 def home(lang_tag: str) -> str:
     scope = resolve(lang_tag)
     store = current_store()
-    sections = {s.path: s for s in store.sections()}
+    sections = {s.path: s for s in store.sections.all()}
     settings = current_settings()
     top = [
         (
@@ -79,7 +79,7 @@ def section(lang_tag: str, section_path: str) -> str:
     scope = resolve(lang_tag, section_path)
     store = current_store()
     settings = current_settings()
-    sections = {s.path: s for s in store.sections()}
+    sections = {s.path: s for s in store.sections.all()}
     lang = scope.language.tag
     children = [
         (section_label(s, lang), urls.section_page_url(settings.base_url, lang, s.path))
@@ -107,7 +107,7 @@ def article(lang_tag: str, article_id: int, slug: str | None = None) -> str | Re
     store = current_store()
     settings = current_settings()
     try:
-        found = store.article(article_id)
+        found = store.articles.get(article_id)
     except NoSuchThing as exc:
         raise NotFound() from exc
     if found.deleted_at is not None:
@@ -117,8 +117,10 @@ def article(lang_tag: str, article_id: int, slug: str | None = None) -> str | Re
             url_for("site.article", lang_tag=lang_tag, article_id=article_id, slug=found.slug), 301
         )
     lang = scope.language.tag
-    published = store.published_languages([found.id], statuses_by_language(settings))[found.id]
-    variants = {v.lang: v for v in store.variants_of([found.id])[found.id]}
+    published = store.feeds.published_languages([found.id], statuses_by_language(settings))[
+        found.id
+    ]
+    variants = {v.lang: v for v in store.variants.of([found.id])[found.id]}
     if lang != SOURCE_LANGUAGE and lang not in published:
         raise NotFound()
     text = variants[lang] if lang != SOURCE_LANGUAGE else found
@@ -126,7 +128,7 @@ def article(lang_tag: str, article_id: int, slug: str | None = None) -> str | Re
     alternates = [
         (t, urls.article_url(settings.base_url, t, found.id, found.slug)) for t in languages
     ]
-    sections = {s.path: s for s in store.sections()}
+    sections = {s.path: s for s in store.sections.all()}
     context = _common(Scope(scope.language, found.section_path))
     return render_template(
         "article.html",

@@ -1,0 +1,218 @@
+"""Durable translation jobs. A running job has a lease with an owner token: only the owner
+extends it, writes under it and finishes the job, so a worker whose lease ran out (and whose
+job another worker took over) can change nothing."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
+
+from ..db.tables import JobRow
+from ..domain import DomainError, Job, JobStatus, NotFound
+from . import rows
+from .base import Repository
+
+Backoff = Callable[[int], timedelta]
+
+
+class LeaseLost(DomainError):
+    """The job's lease expired and another worker may own it now; stop without writing."""
+
+
+class Jobs(Repository):
+    def enqueue(self, article_id: int, lang: str, revision: int, now: datetime) -> int | None:
+        """A job for this (article revision, language) unless one exists; its id, or None."""
+        return self.session.scalar(
+            rows.upsert_insert(self.session, JobRow)
+            .values(
+                article_id=article_id,
+                lang=lang,
+                revision=revision,
+                status=JobStatus.QUEUED.value,
+                attempts=0,
+                run_after=now,
+                created_at=now,
+            )
+            .on_conflict_do_nothing()
+            .returning(JobRow.id)
+        )
+
+    def requeue(self, article_id: int, lang: str, revision: int, now: datetime) -> int | None:
+        """Run (article revision, language) again, e.g. after a reviewer's reject: a new job,
+        or the existing one back to the queue if it is not running."""
+        job_id = self.enqueue(article_id, lang, revision, now)
+        if job_id is not None:
+            return job_id
+        return self.session.scalar(
+            update(JobRow)
+            .where(
+                JobRow.article_id == article_id,
+                JobRow.lang == lang,
+                JobRow.revision == revision,
+                JobRow.status != JobStatus.RUNNING.value,
+            )
+            .values(
+                status=JobStatus.QUEUED.value,
+                attempts=0,
+                run_after=now,
+                finished_at=None,
+                last_error=None,
+            )
+            .returning(JobRow.id)
+            .execution_options(synchronize_session=False)
+        )
+
+    def get(self, job_id: int) -> Job:
+        row = self.session.get(JobRow, job_id) if rows.storable_id(job_id) else None
+        if row is None:
+            raise NotFound(f"no job with id {job_id}")
+        return rows.job(row)
+
+    def latest(self, article_id: int, lang: str) -> Job | None:
+        row = self.session.scalar(
+            select(JobRow)
+            .where(JobRow.article_id == article_id, JobRow.lang == lang)
+            .order_by(JobRow.id.desc())
+            .limit(1)
+        )
+        return rows.job(row) if row else None
+
+    def all(self, status: JobStatus | None = None) -> list[Job]:
+        query = select(JobRow).order_by(JobRow.id)
+        if status is not None:
+            query = query.where(JobRow.status == status.value)
+        return [rows.job(row) for row in self.session.scalars(query)]
+
+    def reclaim_expired(self, now: datetime, max_attempts: int, backoff: Backoff) -> list[int]:
+        """Jobs whose worker died (lease ran out): the lost run counts as an attempt, so the
+        job waits out a backoff, or ends failed after ``max_attempts``."""
+        query = select(JobRow).where(
+            JobRow.status == JobStatus.RUNNING.value, JobRow.lease_until < now
+        )
+        if rows.is_postgresql(self.session):
+            query = query.with_for_update(skip_locked=True)
+        reclaimed = []
+        for row in self.session.scalars(query).all():
+            error = f"lease expired after attempt {row.attempts} (worker died or stalled)"
+            values: dict[str, Any] = {"lease_owner": None, "lease_until": None}
+            if row.attempts >= max_attempts:
+                values |= {
+                    "status": JobStatus.FAILED.value,
+                    "finished_at": now,
+                    "last_error": f"{row.last_error or error}; gave up after {row.attempts} "
+                    "attempts",
+                }
+            else:
+                values |= {
+                    "status": JobStatus.QUEUED.value,
+                    "run_after": now + backoff(row.attempts),
+                    "last_error": error,
+                }
+            self._owned_update(row.id, row.lease_owner, values)
+            reclaimed.append(row.id)
+        return reclaimed
+
+    def claim(self, now: datetime, lease: timedelta, job_id: int | None = None) -> Job | None:
+        """Take the next runnable job (or ``job_id``) for ``lease`` under a new owner token.
+        At most one job of an (article, language) runs at a time: a unique index on running
+        jobs enforces it, the query only avoids asking for a clash."""
+        running = aliased(JobRow)
+        query = select(JobRow).where(
+            JobRow.status == JobStatus.QUEUED.value,
+            JobRow.run_after <= now,
+            ~exists().where(
+                and_(
+                    running.article_id == JobRow.article_id,
+                    running.lang == JobRow.lang,
+                    running.status == JobStatus.RUNNING.value,
+                )
+            ),
+        )
+        if job_id is not None:
+            query = query.where(JobRow.id == job_id)
+        query = query.order_by(JobRow.run_after, JobRow.id).limit(1)
+        if rows.is_postgresql(self.session):
+            query = query.with_for_update(skip_locked=True)
+        candidate = self.session.scalar(query)
+        if candidate is None:
+            return None
+        owner = uuid.uuid4().hex
+        try:
+            with self.session.begin_nested():
+                claimed = self.session.execute(
+                    update(JobRow)
+                    .where(JobRow.id == candidate.id, JobRow.status == JobStatus.QUEUED.value)
+                    .values(
+                        status=JobStatus.RUNNING.value,
+                        attempts=JobRow.attempts + 1,
+                        lease_owner=owner,
+                        lease_until=now + lease,
+                        started_at=now,
+                    )
+                    .execution_options(synchronize_session=False)
+                ).rowcount  # type: ignore[attr-defined]
+        except IntegrityError:  # another job of this (article, language) started meanwhile
+            return None
+        if claimed != 1:
+            return None
+        row = self.session.get(JobRow, candidate.id, populate_existing=True)
+        assert row is not None
+        return rows.job(row)
+
+    def hold(self, job: Job, until: datetime) -> None:
+        """Extend the lease as its owner, and lock the job row for this transaction, so a
+        reclaim cannot slip in before the writes that follow commit."""
+        self._owned_update(job.id, job.lease_owner, {"lease_until": until})
+
+    def finish(
+        self,
+        job: Job,
+        status: JobStatus,
+        now: datetime,
+        error: str | None = None,
+        retry_at: datetime | None = None,
+    ) -> None:
+        values: dict[str, Any] = {
+            "status": status.value,
+            "last_error": error,
+            "lease_until": None,
+            "lease_owner": None,
+        }
+        if status in (JobStatus.DONE, JobStatus.FAILED):
+            values["finished_at"] = now
+        if retry_at is not None:
+            values["run_after"] = retry_at
+        self._owned_update(job.id, job.lease_owner, values)
+
+    def wake_waiting(self, lang: str | None, now: datetime) -> list[int]:
+        """Jobs waiting for a model go back to the queue (after a package install)."""
+        statement = update(JobRow).where(JobRow.status == JobStatus.WAITING.value)
+        if lang is not None:
+            statement = statement.where(JobRow.lang == lang)
+        return list(
+            self.session.scalars(
+                statement.values(status=JobStatus.QUEUED.value, run_after=now)
+                .returning(JobRow.id)
+                .execution_options(synchronize_session=False)
+            )
+        )
+
+    def _owned_update(self, job_id: int, owner: str | None, values: dict[str, Any]) -> None:
+        result = self.session.execute(
+            update(JobRow)
+            .where(
+                JobRow.id == job_id,
+                JobRow.lease_owner == owner,
+                JobRow.status == JobStatus.RUNNING.value,
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise LeaseLost(f"job {job_id} is no longer held by lease {owner}")

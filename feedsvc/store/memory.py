@@ -1,0 +1,121 @@
+"""Translation memory: human-approved targets by exact source sentence."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import func, or_, select, update
+
+from ..db.tables import MemoryRow
+from . import rows
+from .base import Repository
+
+
+class Memory(Repository):
+    def matches(self, source_lang: str, target_lang: str, hashes: Iterable[str]) -> dict[str, str]:
+        """Approved targets by source hash; each hit is counted as a use."""
+        wanted = list(set(hashes))
+        if not wanted:
+            return {}
+        where = (
+            MemoryRow.source_lang == source_lang,
+            MemoryRow.target_lang == target_lang,
+            MemoryRow.source_hash.in_(wanted),
+        )
+        found = {
+            source_hash: target
+            for source_hash, target in self.session.execute(
+                select(MemoryRow.source_hash, MemoryRow.target).where(*where)
+            )
+        }
+        if found:
+            self.session.execute(
+                update(MemoryRow)
+                .where(*where[:2], MemoryRow.source_hash.in_(list(found)))
+                .values(uses=MemoryRow.uses + 1)
+                .execution_options(synchronize_session=False)
+            )
+        return found
+
+    def remember(
+        self,
+        source_lang: str,
+        target_lang: str,
+        source_hash: str,
+        source: str,
+        target: str,
+        now: datetime,
+    ) -> None:
+        """The latest approved target for a source sentence (insert or replace, atomically)."""
+        statement = rows.upsert_insert(self.session, MemoryRow).values(
+            source_lang=source_lang,
+            target_lang=target_lang,
+            source_hash=source_hash,
+            source=source,
+            target=target,
+            uses=0,
+            created_at=now,
+            updated_at=now,
+        )
+        self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[
+                    MemoryRow.source_lang,
+                    MemoryRow.target_lang,
+                    MemoryRow.source_hash,
+                ],
+                set_={"target": statement.excluded.target, "updated_at": now},
+                where=MemoryRow.target != statement.excluded.target,
+            )
+        )
+
+    def size(self, source_lang: str, target_lang: str) -> int:
+        count = select(func.count(MemoryRow.id)).where(
+            MemoryRow.source_lang == source_lang, MemoryRow.target_lang == target_lang
+        )
+        return self.session.scalar(count) or 0
+
+    def candidates(
+        self, source_lang: str, target_lang: str, length: int, limit: int = 500
+    ) -> list[tuple[str, str]]:
+        """(source, target) pairs of similar length, for fuzzy suggestions."""
+        return self.candidates_for(source_lang, target_lang, [length], limit)
+
+    def candidates_for(
+        self, source_lang: str, target_lang: str, lengths: Iterable[int], limit: int = 500
+    ) -> list[tuple[str, str]]:
+        """(source, target) pairs of a length similar to any of ``lengths``, newest first:
+        one query and one bounded candidate set for a whole article's segments."""
+        windows = length_windows(lengths)
+        if not windows:
+            return []
+        length = func.length(MemoryRow.source)
+        found = self.session.execute(
+            select(MemoryRow.source, MemoryRow.target)
+            .where(
+                MemoryRow.source_lang == source_lang,
+                MemoryRow.target_lang == target_lang,
+                or_(*(length.between(low, high) for low, high in windows)),
+            )
+            .order_by(MemoryRow.updated_at.desc(), MemoryRow.id.desc())
+            .limit(limit)
+        )
+        return [(row[0], row[1]) for row in found]
+
+
+def length_window(length: int) -> tuple[int, int]:
+    """Source lengths worth comparing with a sentence of ``length`` characters."""
+    return int(length * 0.6), int(length * 1.6)
+
+
+def length_windows(lengths: Iterable[int]) -> list[tuple[int, int]]:
+    """The windows of ``lengths`` merged where they overlap: a short OR in SQL that still
+    leaves out the lengths no segment needs."""
+    merged: list[tuple[int, int]] = []
+    for low, high in sorted(length_window(length) for length in set(lengths)):
+        if merged and low <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
+        else:
+            merged.append((low, high))
+    return merged

@@ -1,0 +1,131 @@
+"""Row ↔ domain mapping, and the few SQL helpers every repository shares."""
+
+from __future__ import annotations
+
+from dataclasses import fields as dataclass_fields
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Insert, Table
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from ..db.tables import (
+    ApiTokenRow,
+    ArticleRow,
+    GlossaryRow,
+    JobRow,
+    SectionRow,
+    SegmentRow,
+    VariantRow,
+)
+from ..domain import (
+    ApiToken,
+    Article,
+    GlossaryTerm,
+    Job,
+    JobStatus,
+    Role,
+    Section,
+    SegmentOrigin,
+    SegmentState,
+    SegmentStatus,
+    Variant,
+    VariantOrigin,
+    VariantStatus,
+)
+
+T = TypeVar("T")
+MAX_ID = 2**31 - 1
+
+
+def storable_id(value: int) -> bool:
+    """Ids beyond a 32-bit column can't exist; asking PostgreSQL would be an error."""
+    return 0 < value <= MAX_ID
+
+
+def upsert_insert(session: Session, table: Table | type[Any]) -> Insert:
+    """An INSERT that takes ``ON CONFLICT`` on both backends."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return insert(table)  # type: ignore[no-any-return]
+
+
+def is_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def aware(value: datetime | str) -> datetime:
+    """Aggregates bypass the column type on SQLite; give them back their UTC zone."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _copy(kind: type[T], row: Any, **converted: Any) -> T:
+    """A domain object from a row whose columns share its field names; ``converted``
+    gives the fields that need more than a copy."""
+    names = (f.name for f in dataclass_fields(kind))  # type: ignore[arg-type]
+    return kind(
+        **{name: getattr(row, name) for name in names if name not in converted}, **converted
+    )
+
+
+def section(row: SectionRow) -> Section:
+    parent_path, _, _ = row.path.rpartition("/")
+    return Section(
+        id=row.id,
+        path=row.path,
+        parent_path=parent_path or None,
+        names={name.lang: name.name for name in row.names},
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def article(row: ArticleRow) -> Article:
+    return _copy(Article, row, section_path=row.section.path, tags=tuple(row.tags or ()))
+
+
+def variant(row: VariantRow) -> Variant:
+    return _copy(Variant, row, origin=VariantOrigin(row.origin), status=VariantStatus(row.status))
+
+
+def segment(row: SegmentRow) -> SegmentState:
+    return _copy(
+        SegmentState,
+        row,
+        placeholders=dict(row.placeholders or {}),
+        origin=SegmentOrigin(row.origin) if row.origin else None,
+        status=SegmentStatus(row.status),
+    )
+
+
+def segment_values(state: SegmentState) -> dict[str, Any]:
+    """The columns a stored segment list carries (key, ids and times aside)."""
+    return {
+        "position": state.position,
+        "source": state.source,
+        "source_hash": state.source_hash,
+        "placeholders": dict(state.placeholders),
+        "target": state.target,
+        "machine_target": state.machine_target,
+        "origin": state.origin.value if state.origin else None,
+        "status": state.status.value,
+        "score": state.score,
+        "engine": state.engine,
+        "model_runs": state.model_runs,
+    }
+
+
+def job(row: JobRow) -> Job:
+    return _copy(Job, row, status=JobStatus(row.status))
+
+
+def term(row: GlossaryRow) -> GlossaryTerm:
+    return _copy(GlossaryTerm, row)
+
+
+def token(row: ApiTokenRow) -> ApiToken:
+    return _copy(ApiToken, row, role=Role(row.role), languages=tuple(row.languages or ()))

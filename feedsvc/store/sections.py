@@ -1,0 +1,128 @@
+"""Sections: a tree of slash-separated paths, with display names and move aliases."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import delete, or_, select
+
+from ..db.tables import SectionAliasRow, SectionNameRow, SectionRow
+from ..domain import NotFound, Section
+from . import rows
+from .base import Repository
+
+if TYPE_CHECKING:
+    from . import Store
+
+
+class Sections(Repository):
+    def __init__(self, store: Store) -> None:
+        super().__init__(store)
+        self._rows: dict[str, SectionRow] = {}  # path → row, for this unit of work
+
+    def all(self) -> list[Section]:
+        found = self.session.scalars(select(SectionRow).order_by(SectionRow.path))
+        return [rows.section(row) for row in found]
+
+    def get(self, path: str) -> Section:
+        return rows.section(self.row(path))
+
+    def exists(self, path: str) -> bool:
+        try:
+            self.row(path)
+        except NotFound:
+            return False
+        return True
+
+    def alias(self, old_path: str) -> str | None:
+        """The current path of a section that used to live at ``old_path``."""
+        query = (
+            select(SectionRow.path)
+            .join(SectionAliasRow, SectionAliasRow.section_id == SectionRow.id)
+            .where(SectionAliasRow.path == old_path)
+        )
+        return self.session.scalar(query)
+
+    def ids(self, paths: list[str]) -> dict[str, int]:
+        """Section ids by path (unknown paths are left out)."""
+        found = self.session.execute(
+            select(SectionRow.path, SectionRow.id).where(SectionRow.path.in_(paths))
+        )
+        return {path: section_id for path, section_id in found}
+
+    def add(self, path: str, names: dict[str, str], now: datetime) -> Section:
+        parent_path, _, _ = path.rpartition("/")
+        parent = self.row(parent_path) if parent_path else None
+        row = SectionRow(
+            path=path,
+            parent_id=parent.id if parent else None,
+            created_at=now,
+            updated_at=now,
+            names=[SectionNameRow(lang=lang, name=name) for lang, name in names.items()],
+        )
+        self.session.add(row)
+        self.session.flush()
+        self.session.execute(delete(SectionAliasRow).where(SectionAliasRow.path == path))
+        self.store.feeds.touch([path], now)
+        return rows.section(row)
+
+    def rename(self, path: str, names: dict[str, str], now: datetime) -> Section:
+        row = self.row(path)
+        existing = {name.lang: name for name in row.names}
+        for lang, name in names.items():
+            if lang in existing:
+                existing[lang].name = name
+            else:
+                row.names.append(SectionNameRow(lang=lang, name=name))
+        row.updated_at = now
+        self.session.flush()
+        self._touch_subtree(path, now)
+        return rows.section(row)
+
+    def move(self, path: str, new_path: str, now: datetime) -> Section:
+        """Give a section (and its subtree) a new path; old paths become aliases."""
+        row = self.row(path)
+        parent_path, _, _ = new_path.rpartition("/")
+        parent = self.row(parent_path) if parent_path else None
+        subtree = self.session.scalars(
+            select(SectionRow).where(
+                or_(
+                    SectionRow.id == row.id, SectionRow.path.startswith(path + "/", autoescape=True)
+                )
+            )
+        ).all()
+        old_paths = {member.id: member.path for member in subtree}
+        self._rows.clear()
+        # Two steps so the unique index on path never sees a transient clash.
+        for member in subtree:
+            member.path = f"\x1fmoving\x1f{member.id}"
+        self.session.flush()
+        new_paths = [new_path + old_paths[m.id][len(path) :] for m in subtree]
+        self.session.execute(delete(SectionAliasRow).where(SectionAliasRow.path.in_(new_paths)))
+        for member, member_path in zip(subtree, new_paths, strict=True):
+            member.path = member_path
+            self.session.add(
+                SectionAliasRow(path=old_paths[member.id], section_id=member.id, created_at=now)
+            )
+        row.parent_id = parent.id if parent else None
+        row.updated_at = now
+        self.session.flush()
+        self.store.feeds.touch([*old_paths.values(), *new_paths], now)
+        return rows.section(row)
+
+    def row(self, path: str) -> SectionRow:
+        row = self._rows.get(path)
+        if row is None:
+            row = self.session.scalar(select(SectionRow).where(SectionRow.path == path))
+            if row is None:
+                raise NotFound(f"no section at path {path!r}")
+            self._rows[path] = row
+        return row
+
+    def _touch_subtree(self, path: str, now: datetime) -> None:
+        """A section's own text changed: every feed below it and above it shows it."""
+        below = self.session.scalars(
+            select(SectionRow.path).where(SectionRow.path.startswith(path + "/", autoescape=True))
+        ).all()
+        self.store.feeds.touch([path, *below], now)

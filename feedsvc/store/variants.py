@@ -1,0 +1,351 @@
+"""Variants (an article in a target language) and their segments, with review history.
+
+Three writers meet here: the engine (through a job), translators and the editor's
+re-cut of a changed article. Each write names, in SQL, the state it was decided on."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import case, func, or_, select, update
+
+from ..db.tables import ArticleRow, SectionRow, SegmentHistoryRow, SegmentRow, VariantRow
+from ..domain import (
+    HistoryEntry,
+    NotFound,
+    PreconditionFailed,
+    QueueItem,
+    SegmentOrigin,
+    SegmentState,
+    SegmentStatus,
+    Variant,
+    VariantStatus,
+)
+from . import rows
+from .base import Repository
+
+
+class Variants(Repository):
+    def of(self, article_ids: Sequence[int]) -> dict[int, list[Variant]]:
+        found: dict[int, list[Variant]] = {article_id: [] for article_id in article_ids}
+        result = self.session.scalars(
+            select(VariantRow)
+            .where(VariantRow.article_id.in_(list(article_ids)))
+            .order_by(VariantRow.lang)
+        )
+        for row in result:
+            found[row.article_id].append(rows.variant(row))
+        return found
+
+    def get(self, article_id: int, lang: str) -> Variant | None:
+        row = self.session.scalar(
+            select(VariantRow).where(VariantRow.article_id == article_id, VariantRow.lang == lang)
+        )
+        return rows.variant(row) if row else None
+
+    def save(self, variant: Variant, section_path: str) -> bool:
+        """Insert or replace the variant of (article, lang), unless the stored one was made
+        from a newer source revision (False then). Its updated time, and the feeds that show
+        it, move only when what readers see changes: text, status or origin."""
+        visible = {
+            "title": variant.title,
+            "summary": variant.summary,
+            "body_html": variant.body_html,
+            "origin": variant.origin.value,
+            "status": variant.status.value,
+        }
+        bookkeeping = {"source_revision": variant.source_revision, "engine": variant.engine}
+        inserted = self.session.scalar(
+            rows.upsert_insert(self.session, VariantRow)
+            .values(
+                article_id=variant.article_id,
+                lang=variant.lang,
+                created_at=variant.updated_at,
+                updated_at=variant.updated_at,
+                **visible,
+                **bookkeeping,
+            )
+            .on_conflict_do_nothing()
+            .returning(VariantRow.id)
+        )
+        changed = inserted is not None
+        if not changed:
+            query = select(VariantRow).where(
+                VariantRow.article_id == variant.article_id, VariantRow.lang == variant.lang
+            )
+            if rows.is_postgresql(self.session):
+                query = query.with_for_update()
+            row = self.session.scalars(query.execution_options(populate_existing=True)).one()
+            if row.source_revision > variant.source_revision:
+                return False
+            changed = any(getattr(row, name) != value for name, value in visible.items())
+            for name, value in (visible | bookkeeping).items():
+                setattr(row, name, value)
+            if changed:
+                row.updated_at = variant.updated_at
+            self.session.flush()
+        if changed:
+            self.store.feeds.touch([section_path], variant.updated_at)
+        return True
+
+    def withdraw(self, article_id: int, lang: str, section_path: str, now: datetime) -> bool:
+        """Take a variant out of the feeds (its text is no longer what readers may see)."""
+        result = self.session.execute(
+            update(VariantRow)
+            .where(
+                VariantRow.article_id == article_id,
+                VariantRow.lang == lang,
+                VariantRow.status != VariantStatus.DRAFT.value,
+            )
+            .values(status=VariantStatus.DRAFT.value, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount:  # type: ignore[attr-defined]
+            self.store.feeds.touch([section_path], now)
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+class Segments(Repository):
+    def of(self, article_id: int, lang: str) -> list[SegmentState]:
+        found = self.session.scalars(
+            select(SegmentRow)
+            .where(SegmentRow.article_id == article_id, SegmentRow.lang == lang)
+            .order_by(SegmentRow.position)
+            .execution_options(populate_existing=True)
+        )
+        return [rows.segment(row) for row in found]
+
+    def of_articles(self, article_ids: Sequence[int], lang: str) -> dict[int, list[SegmentState]]:
+        """Segments of many articles in one query, by article, in reading order."""
+        found: dict[int, list[SegmentState]] = {article_id: [] for article_id in article_ids}
+        result = self.session.scalars(
+            select(SegmentRow)
+            .where(SegmentRow.article_id.in_(list(article_ids)), SegmentRow.lang == lang)
+            .order_by(SegmentRow.article_id, SegmentRow.position)
+        )
+        for row in result:
+            found[row.article_id].append(rows.segment(row))
+        return found
+
+    def get(self, article_id: int, lang: str, key: str) -> SegmentState:
+        return rows.segment(self._row(article_id, lang, key))
+
+    def replace(
+        self, article_id: int, lang: str, segments: Sequence[SegmentState], now: datetime
+    ) -> None:
+        """Store the article's segment list: rows are updated by key, added, or removed.
+        Only the job that holds the lease of (article, lang) calls this."""
+        existing = {
+            row.key: row
+            for row in self.session.scalars(
+                select(SegmentRow)
+                .where(SegmentRow.article_id == article_id, SegmentRow.lang == lang)
+                .execution_options(populate_existing=True)
+            )
+        }
+        wanted = {segment.key for segment in segments}
+        for key, row in existing.items():
+            if key not in wanted:
+                self.session.delete(row)
+        self.session.flush()
+        for segment in segments:
+            values = rows.segment_values(segment)
+            row = existing.get(segment.key)
+            if row is None:
+                self.session.add(
+                    SegmentRow(
+                        article_id=article_id,
+                        lang=lang,
+                        key=segment.key,
+                        updated_at=now,
+                        **values,
+                    )
+                )
+            elif any(getattr(row, name) != value for name, value in values.items()):
+                for name, value in values.items():
+                    setattr(row, name, value)
+                row.updated_at = now
+        self.session.flush()
+
+    def fill(
+        self,
+        segment: SegmentState,
+        target: str,
+        origin: SegmentOrigin,
+        status: SegmentStatus,
+        now: datetime,
+        score: float | None = None,
+        engine: str | None = None,
+    ) -> bool:
+        """Machine text (engine, memory, glossary) for a segment that is still pending for
+        the same source sentence. False when a translator or a newer cut got there first."""
+        values: dict[str, object] = {
+            "target": target,
+            "origin": origin.value,
+            "status": status.value,
+            "version": SegmentRow.version + 1,
+            "updated_at": now,
+        }
+        if origin is SegmentOrigin.MODEL:
+            values |= {
+                "machine_target": target,
+                "score": score,
+                "engine": engine,
+                "model_runs": SegmentRow.model_runs + 1,
+            }
+        elif score is not None:
+            values["score"] = score
+        result = self.session.execute(
+            update(SegmentRow)
+            .where(
+                SegmentRow.id == segment.id,
+                SegmentRow.status == SegmentStatus.PENDING.value,
+                SegmentRow.source_hash == segment.source_hash,
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+    def change(
+        self,
+        segment: SegmentState,
+        target: str | None,
+        status: SegmentStatus,
+        origin: SegmentOrigin | None,
+        actor: str,
+        action: str,
+        now: datetime,
+    ) -> SegmentState:
+        """A person's change to one segment as they saw it (its version), with history;
+        PreconditionFailed when someone or something changed it in between."""
+        result = self.session.execute(
+            update(SegmentRow)
+            .where(SegmentRow.id == segment.id, SegmentRow.version == segment.version)
+            .values(
+                target=target,
+                status=status.value,
+                origin=origin.value if origin else None,
+                version=SegmentRow.version + 1,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise PreconditionFailed(
+                f"segment {segment.key} changed since you loaded it; reload it"
+            )
+        self.session.add(
+            SegmentHistoryRow(
+                segment_id=segment.id,
+                actor=actor,
+                action=action,
+                before_target=segment.target,
+                after_target=target,
+                before_status=segment.status.value,
+                after_status=status.value,
+                at=now,
+            )
+        )
+        self.session.flush()
+        return self.get(segment.article_id, segment.lang, segment.key)
+
+    def rejected(self, segment_ids: Sequence[int]) -> set[int]:
+        """Those of ``segment_ids`` that a reviewer has ever rejected."""
+        if not segment_ids:
+            return set()
+        return set(
+            self.session.scalars(
+                select(SegmentHistoryRow.segment_id)
+                .where(
+                    SegmentHistoryRow.segment_id.in_(list(segment_ids)),
+                    SegmentHistoryRow.action == "reject",
+                )
+                .distinct()
+            )
+        )
+
+    def history(self, segment_id: int) -> list[HistoryEntry]:
+        return self.histories([segment_id])[segment_id]
+
+    def histories(self, segment_ids: Sequence[int]) -> dict[int, list[HistoryEntry]]:
+        """Histories of many segments in one query, newest first."""
+        found: dict[int, list[HistoryEntry]] = {segment_id: [] for segment_id in segment_ids}
+        result = self.session.scalars(
+            select(SegmentHistoryRow)
+            .where(SegmentHistoryRow.segment_id.in_(list(segment_ids)))
+            .order_by(SegmentHistoryRow.id.desc())
+        )
+        for r in result:
+            found[r.segment_id].append(
+                HistoryEntry(
+                    r.actor,
+                    r.action,
+                    r.before_target,
+                    r.after_target,
+                    r.before_status,
+                    r.after_status,
+                    r.at,
+                )
+            )
+        return found
+
+    def review_queue(self, lang: str, section_path: str | None = None) -> list[QueueItem]:
+        """Articles with segments in ``lang``, with their review counts."""
+        approved = func.sum(case((SegmentRow.status == SegmentStatus.APPROVED.value, 1), else_=0))
+        pending = func.sum(case((SegmentRow.status == SegmentStatus.PENDING.value, 1), else_=0))
+        query = (
+            select(
+                ArticleRow.id,
+                ArticleRow.title,
+                SectionRow.path,
+                func.count(SegmentRow.id),
+                approved,
+                pending,
+                func.min(SegmentRow.score),
+                func.min(SegmentRow.updated_at),
+            )
+            .join(SegmentRow, SegmentRow.article_id == ArticleRow.id)
+            .join(SectionRow, SectionRow.id == ArticleRow.section_id)
+            .where(SegmentRow.lang == lang, ArticleRow.deleted_at.is_(None))
+            .group_by(ArticleRow.id, ArticleRow.title, SectionRow.path)
+        )
+        if section_path:
+            query = query.where(
+                or_(
+                    SectionRow.path == section_path,
+                    SectionRow.path.startswith(section_path + "/", autoescape=True),
+                )
+            )
+        return [
+            QueueItem(
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                int(row[4] or 0),
+                int(row[5] or 0),
+                row[6],
+                rows.aware(row[7]),
+            )
+            for row in self.session.execute(query)
+        ]
+
+    def _row(self, article_id: int, lang: str, key: str) -> SegmentRow:
+        row = (
+            self.session.scalar(
+                select(SegmentRow)
+                .where(
+                    SegmentRow.article_id == article_id,
+                    SegmentRow.lang == lang,
+                    SegmentRow.key == key,
+                )
+                .execution_options(populate_existing=True)
+            )
+            if rows.storable_id(article_id)
+            else None
+        )
+        if row is None:
+            raise NotFound(f"no segment {key!r} of article {article_id} in {lang}")
+        return row
