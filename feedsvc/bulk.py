@@ -1,4 +1,7 @@
-"""Bulk JSONL import and export of articles: idempotent by external_id, line by line."""
+"""Bulk JSONL import and export of articles: idempotent by external_id, line by line.
+
+``export --include-deleted`` writes tombstones with a ``deleted_at``; import restores them, so
+an export imported into an empty database gives the same articles and tombstones."""
 
 from __future__ import annotations
 
@@ -6,14 +9,15 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from .articles import Editor
+from .articles import Editor, Saved
 from .db import Database
 from .domain import Article, DomainError, FieldError, Invalid
-from .schemas import ArticleIn, parse_document
+from .schemas import ArticleIn, parse_document, parse_rfc3339
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -32,19 +36,45 @@ class ImportReport:
         return self.created + self.updated + self.unchanged + len(self.rejected)
 
 
-def _parse_line(text: str) -> ArticleIn:
+@dataclass(frozen=True)
+class Line:
+    """A parsed import line; ``deleted_at`` is set on an exported tombstone."""
+
+    doc: ArticleIn
+    deleted_at: datetime | None = None
+
+
+def _parse_line(text: str) -> Line:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise Invalid(
             [FieldError("/", f"not valid JSON ({exc.msg} at column {exc.colno})")]
         ) from exc
-    doc: ArticleIn = parse_document(ArticleIn, data)
+    errors: list[FieldError] = []
+    deleted_at = None
+    if isinstance(data, dict) and "deleted_at" in data:
+        # Taken out before ArticleIn sees it: only an export's tombstones may set it,
+        # API clients delete with DELETE. null is a live article, as the API shows it.
+        try:
+            deleted_at = _deleted_at(data.pop("deleted_at"))
+        except ValueError as exc:
+            errors.append(FieldError("/deleted_at", str(exc)))
+    try:
+        doc: ArticleIn = parse_document(ArticleIn, data)
+    except Invalid as exc:
+        raise Invalid(errors + exc.errors) from exc
+    if errors:
+        raise Invalid(errors)
     if not doc.external_id:
         raise Invalid(
             [FieldError("/external_id", "is required for import (it makes re-imports idempotent)")]
         )
-    return doc
+    return Line(doc, deleted_at)
+
+
+def _deleted_at(value: Any) -> datetime | None:
+    return None if value is None else parse_rfc3339(value).astimezone(UTC)
 
 
 def _numbered(lines: Iterable[str]) -> Iterator[list[tuple[int, str]]]:
@@ -73,26 +103,28 @@ def import_articles(
             store = Store(session)
             editor = Editor(store, targets)
             queued: list[int] = []
-            parsed: list[tuple[int, ArticleIn | DomainError]] = []
-            for number, line in batch:
+            parsed: list[tuple[int, Line | DomainError]] = []
+            for number, text in batch:
                 try:
-                    parsed.append((number, _parse_line(line)))
+                    parsed.append((number, _parse_line(text)))
                 except DomainError as exc:
                     parsed.append((number, exc))
-            existing = store.articles_by_external_id(
-                doc.external_id
-                for _, doc in parsed
-                if isinstance(doc, ArticleIn) and doc.external_id
+            existing = store.articles.by_external_ids(
+                line.doc.external_id
+                for _, line in parsed
+                if isinstance(line, Line) and line.doc.external_id
             )
-            for number, doc in parsed:
+            for number, line in parsed:
                 try:
-                    if isinstance(doc, DomainError):
-                        raise doc
+                    if isinstance(line, DomainError):
+                        raise line
                     with session.begin_nested():
-                        saved = editor.upsert(doc, existing.get(doc.external_id or ""))
+                        saved = _apply(editor, line, existing.get(line.doc.external_id or ""))
                 except (DomainError, SQLAlchemyError) as exc:
                     report.rejected.append((number, _reason(exc)))
                     continue
+                # A later line with the same external_id in this batch updates this article.
+                existing[saved.article.external_id] = saved.article
                 queued += saved.jobs
                 if saved.created:
                     report.created += 1
@@ -103,6 +135,12 @@ def import_articles(
         dispatch(queued)
         log.info("import batch done lines=%d total=%d", len(batch), report.total)
     return report
+
+
+def _apply(editor: Editor, line: Line, existing: Article | None) -> Saved:
+    if line.deleted_at is None:
+        return editor.upsert(line.doc, existing)
+    return editor.restore_tombstone(line.doc, line.deleted_at, existing)
 
 
 def _reason(exc: Exception) -> str:
@@ -132,7 +170,7 @@ def article_document(article: Article) -> dict[str, Any]:
 def export_articles(database: Database, out: TextIO, include_deleted: bool = False) -> int:
     count = 0
     with database.session() as session:
-        for article in Store(session).all_articles():
+        for article in Store(session).articles.all():
             if article.deleted_at is not None and not include_deleted:
                 continue
             document = article_document(article)
