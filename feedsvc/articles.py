@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import secrets
 import unicodedata
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,12 +19,14 @@ from .domain import (
     FieldError,
     Gone,
     Invalid,
+    NotFound,
     PreconditionFailed,
     Section,
 )
 from .sanitize import clean_html, clean_text
 from .schemas import ArticleIn, ArticlePatch, SectionIn, SectionPatch, parse_document
 from .store import Store
+from .store.articles import comparable
 
 Clock = Callable[[], datetime]
 RESERVED_SLUGS = frozenset({"articles"})  # /{lang}/articles/… are article pages
@@ -71,6 +75,7 @@ class Editor:
         self.store = store
         self.targets = targets  # the languages every article is translated into
         self.clock = clock
+        self._slug_clashes = 0
 
     # -- sections ---------------------------------------------------------
 
@@ -146,8 +151,16 @@ class Editor:
         )
 
     def delete(self, article_id: int, if_match: ETagMatcher | None) -> Article:
-        current = self._current(article_id, if_match)
-        return self.store.articles.delete(current.id, current.revision, self.clock())
+        """Soft delete. Without If-Match the client asked for no precondition, so a
+        concurrent edit is no reason to refuse: read again and delete that revision."""
+        for _ in range(UPSERT_TRIES):
+            current = self._current(article_id, if_match)
+            try:
+                return self.store.articles.delete(current.id, current.revision, self.clock())
+            except PreconditionFailed:
+                if if_match is not None:
+                    raise
+        raise Conflict(f"article {article_id} is being written by others; retry")
 
     def restore_tombstone(
         self, doc: ArticleIn, deleted_at: datetime, existing: Article | None | Unknown = UNKNOWN
@@ -187,11 +200,14 @@ class Editor:
         fields = self._fields(doc, None)
         self._require_section(doc.section)
         external_id = doc.external_id or f"urn:uuid:{uuid.uuid4()}"
-        article = self.store.articles.add(external_id, doc.section, fields, self.clock())
+        with _section_moved(doc.section):
+            article = self.store.articles.add(external_id, doc.section, fields, self.clock())
         if article is None:
             if self.store.articles.by_external_id(external_id) is not None:
                 return None
-            # The slug was taken meanwhile by another article: the next try picks another.
+            # The slug was taken meanwhile by another article: the next try adds a random
+            # suffix, so writers racing on one title do not keep choosing the same slug.
+            self._slug_clashes += 1
             raise PreconditionFailed(f"slug {fields['slug']!r} was taken meanwhile")
         return Saved(article, created=True, jobs=self._queue_translations(article))
 
@@ -199,9 +215,10 @@ class Editor:
         self._require_section(section)
         if current.deleted_at is None and _same_content(current, section, fields):
             return Saved(current, changed=False)
-        article = self.store.articles.update(
-            current.id, current.revision, section, fields, self.clock()
-        )
+        with _section_moved(section):
+            article = self.store.articles.update(
+                current.id, current.revision, section, fields, self.clock()
+            )
         return Saved(article, jobs=self._queue_translations(article))
 
     def _queue_translations(self, article: Article) -> tuple[int, ...]:
@@ -252,20 +269,28 @@ class Editor:
         if current is not None:
             return current.slug
         base = slugify(doc.title)
+        if self._slug_clashes:
+            return f"{base}-{secrets.token_hex(3)}"
         if not self.store.articles.slug_taken(base):
             return base
         taken = self.store.articles.slugs_starting_with(base + "-")
         return next(f"{base}-{n}" for n in range(2, len(taken) + 3) if f"{base}-{n}" not in taken)
 
 
-def _comparable(value: Any) -> Any:
-    return tuple(value) if isinstance(value, list) else value
+@contextmanager
+def _section_moved(path: str) -> Iterator[None]:
+    """The section was moved away between the check and the write (the store re-reads
+    it under a lock): the document names a section that no longer exists."""
+    try:
+        yield
+    except NotFound as exc:
+        raise Invalid([FieldError("/section", f"section {path!r} does not exist")]) from exc
 
 
 def _same_content(current: Article, section: str, fields: dict[str, Any]) -> bool:
     """Whether writing ``fields`` would leave the article as it is (deletion aside)."""
     return section == current.section_path and all(
-        getattr(current, name) == _comparable(value) for name, value in fields.items()
+        getattr(current, name) == comparable(value) for name, value in fields.items()
     )
 
 

@@ -62,6 +62,7 @@ class Article:
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None = None
+    revised_at: datetime | None = None  # the last change readers see after first publication
 
     @property
     def etag(self) -> str:
@@ -83,6 +84,7 @@ class Variant:
     source_revision: int
     updated_at: datetime
     engine: str | None = None  # the machine engine and version, if a machine made it
+    revised_at: datetime | None = None  # the last change readers see after first publication
 
 
 @dataclass(frozen=True)

@@ -112,7 +112,9 @@ class Worker:
         status = JobStatus.WAITING if outcome.waiting_for_model else JobStatus.DONE
         try:
             with self.database.session() as session:
-                Store(session).jobs.finish(job, status, self.clock(), outcome.waiting_for_model)
+                status = Store(session).jobs.finish(
+                    job, status, self.clock(), outcome.waiting_for_model
+                )
         except LeaseLost:
             log.warning("lease lost before finishing %s", context)
             return

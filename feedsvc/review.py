@@ -32,8 +32,8 @@ from .exchange import (
     parse_xliff,
 )
 from .store import Store
-from .store.memory import length_window
-from .translation import normalized, publish_variant, source_hash
+from .store.memory import length_window, normalized, source_hash
+from .translation import publish_variant
 
 
 def segment_etag(segment: SegmentState) -> str:
@@ -206,6 +206,11 @@ class Reviewer:
         text exists (a memory hit), to pending. Either way the variant follows at once (a
         language under review leaves the feeds) and a job runs the article again."""
         segment = self._segment(article_id, key, if_match)
+        if segment.target:
+            # A rejected text must not come back from the memory, here or elsewhere.
+            self.store.memory.forget(
+                SOURCE_LANGUAGE, self.lang, source_hash(segment.source), segment.target
+            )
         if segment.machine_target is None or segment.target == segment.machine_target:
             changed = self._change(segment, None, SegmentStatus.PENDING, None, "reject")
         else:

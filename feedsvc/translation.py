@@ -5,13 +5,14 @@ finds the segments already translated and sends only the rest to the engine."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
+
+from sqlalchemy.orm.exc import StaleDataError
 
 from . import glossary, qa
 from .config import SOURCE_LANGUAGE
@@ -31,20 +32,14 @@ from .engine import NoModel, Translator
 from .sanitize import clean_html, clean_text
 from .segments import Segment, Segmented, reassemble, render_text, segment_html, segment_text
 from .store import Store
+from .store.memory import source_hash
+from .store.variants import SegmentsChanged
 
 log = logging.getLogger(__name__)
 EngineSource = Callable[[str, str], Translator]  # (source tag, target tag) → Translator
+RECUT_TRIES = 3
 # QA codes a memory hit may carry: a typed value that QA found equal to this sentence's.
 MEMORY_TOLERATES = frozenset({"value_typed"})
-
-
-def normalized(text: str) -> str:
-    return " ".join(text.split())
-
-
-def source_hash(text: str) -> str:
-    """The translation memory's key: whitespace-normalized exact source text."""
-    return hashlib.sha256(normalized(text).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -147,19 +142,16 @@ class JobRunner:
             yield store
 
     def run(self, job: Job) -> Outcome:
-        with self._held() as store:
+        for attempt in range(1, RECUT_TRIES + 1):
             try:
-                article = store.articles.get(job.article_id)
-            except NotFound:
-                return Outcome(0, 0, False)
-            if article.deleted_at is not None:
-                return Outcome(0, 0, False)
-            pieces = cut(article.title, article.summary, article.body_html)
-            states = self._reconcile(store, article, job.lang, pieces)
-            store.segments.replace(article.id, job.lang, states, self.clock())
-            terms = store.glossary.terms(SOURCE_LANGUAGE, job.lang)
-            from_memory = self._fill_from_memory(store, article.id, job.lang, terms)
-
+                prepared = self._prepare(job)
+                break
+            except (SegmentsChanged, StaleDataError):  # a translator saved meanwhile
+                if attempt == RECUT_TRIES:
+                    raise
+        if prepared is None:
+            return Outcome(0, 0, False)
+        article, terms, from_memory = prepared
         pending = [
             s for s in self._segments(article.id, job.lang) if s.status is SegmentStatus.PENDING
         ]
@@ -173,6 +165,22 @@ class JobRunner:
         with self._held() as store:
             published = publish_variant(store, job.article_id, job.lang, self.clock())
         return Outcome(sent, from_memory, published)
+
+    def _prepare(self, job: Job) -> tuple[Article, list[glossary.GlossaryTerm], int] | None:
+        """Cut the current article into segments (keeping what is still valid) and fill
+        what the memory knows; None when the article is gone."""
+        with self._held() as store:
+            try:
+                article = store.articles.get(job.article_id)
+            except NotFound:
+                return None
+            if article.deleted_at is not None:
+                return None
+            pieces = cut(article.title, article.summary, article.body_html)
+            states = self._reconcile(store, article, job.lang, pieces)
+            store.segments.replace(article.id, job.lang, states, self.clock())
+            terms = store.glossary.terms(SOURCE_LANGUAGE, job.lang)
+            return article, terms, self._fill_from_memory(store, article.id, job.lang, terms)
 
     def _segments(self, article_id: int, lang: str) -> list[SegmentState]:
         with self.database.session() as session:

@@ -450,3 +450,162 @@ def test_a_translator_reads_only_the_glossaries_of_their_languages(
     assert translator.get("/glossary/zh-Hans").status_code == 200
     assert translator.get("/glossary/fr").status_code == 403
     assert admin.get("/glossary/fr").status_code == 200
+
+
+# -- races the outside-in review found (Flask app, one pooled connection per thread) ------
+
+
+def race(app: Flask, token: str, requests: list[tuple[str, str, dict | None, dict]]) -> list:  # type: ignore[type-arg]
+    """Send the requests from one thread each, released together; their responses."""
+    barrier = threading.Barrier(len(requests))
+    results: list = [None] * len(requests)  # type: ignore[type-arg]
+
+    def send(index: int) -> None:
+        method, path, body, headers = requests[index]
+        api = Api(app.test_client(), token)
+        barrier.wait()
+        results[index] = api.request(method, path, body, headers=headers)
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(len(requests))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return results
+
+
+def test_racing_section_writes_answer_4xx_never_500(
+    app: Flask, tokens: dict[str, str], sections: list[str]
+) -> None:
+    created = race(
+        app,
+        tokens["editor"],
+        [("POST", "/sections", {"path": "metro", "names": {"en": "M"}}, {})] * 6,
+    )
+    assert sorted(r.status_code for r in created) == [201] + [409] * 5
+    moved = race(
+        app,
+        tokens["editor"],
+        [("PATCH", "/sections/news/local", {"path": f"local-{n}"}, {}) for n in range(4)],
+    )
+    codes = sorted(r.status_code for r in moved)
+    assert codes[0] == 200 and codes.count(200) == 1 and set(codes[1:]) <= {404, 409}, codes
+    renamed = race(
+        app,
+        tokens["editor"],
+        [("PATCH", "/sections/sport", {"names": {"zh-Hans": f"体育{n}"}}, {}) for n in range(4)],
+    )
+    assert {r.status_code for r in renamed} == {200}
+
+
+def test_racing_posts_of_one_title_all_get_their_own_slug(
+    app: Flask, tokens: dict[str, str], sections: list[str]
+) -> None:
+    doc = {"section": "news/world", "title": "Same title", "body_html": "<p>Text.</p>"}
+    posted = race(
+        app,
+        tokens["editor"],
+        [("POST", "/articles", doc | {"external_id": f"same-{n}"}, {}) for n in range(8)],
+    )
+    assert [r.status_code for r in posted] == [201] * 8, [r.json for r in posted]
+    assert len({r.json["slug"] for r in posted}) == 8
+
+
+def test_a_delete_without_if_match_is_not_refused_for_a_concurrent_edit(
+    app: Flask, tokens: dict[str, str], editor: Api, sections: list[str]
+) -> None:
+    for round_ in range(5):
+        article_id = post(editor, "<p>Text.</p>", title=f"Round {round_}")
+        etag = editor.get(f"/articles/{article_id}").headers["ETag"]
+        answers = race(
+            app,
+            tokens["editor"],
+            [
+                ("DELETE", f"/articles/{article_id}", None, {}),
+                ("PATCH", f"/articles/{article_id}", {"title": "Edited"}, {"If-Match": etag}),
+            ],
+        )
+        assert answers[0].status_code == 204, answers[0].json
+        assert answers[1].status_code in (200, 410, 412)
+
+
+def test_a_reject_while_the_job_runs_is_translated_again(
+    app: Flask, editor: Api, translator: Api, sections: list[str]
+) -> None:
+    title, body = (
+        "District opens new bridge",
+        "<p>The bridge opened on Monday. Traffic was light.</p>",
+    )
+    pieces = cut(title, None, body)
+    first = next(p for p in pieces.segments if p.key == "body.0.0")
+    remember(app, "zh-Hans", first.source, "这句译文是错的。")
+    article_id = post(editor, body, title=title)
+    blocking = BlockingTranslator()
+    use_engine(app, blocking)
+    zh_job = next(j.id for j in jobs_of(app) if j.lang == "zh-Hans")
+    worker = threading.Thread(target=lambda: run_job(app, zh_job))
+    worker.start()
+    assert blocking.entered.wait(30)
+    path, segment = segment_api(translator, article_id, "body.0.0")
+    assert segment["origin"] == "memory"
+    rejected = translator.patch(
+        path, {"reject": True}, headers={"If-Match": f'"{segment["etag"]}"'}
+    )
+    assert rejected.status_code == 200, rejected.json
+    blocking.release.set()
+    worker.join(30)
+    with app.app_context(), database().session() as session:
+        job = Store(session).jobs.get(zh_job)
+    assert job.status is JobStatus.QUEUED, "the running job could not be re-queued: it re-runs"
+    run_job(app, zh_job)
+    again = segments(app, article_id)["body.0.0"]
+    assert again.origin is SegmentOrigin.MODEL and again.target and "错" not in again.target
+    # The rejected text left the memory: another article with the sentence does not get it.
+    other = post(editor, "<p>The bridge opened on Monday.</p>", title="Another bridge")
+    run_jobs(app)
+    assert "这句译文是错的" not in (segments(app, other)["body.0.0"].target or "")
+
+
+def test_a_translators_save_between_the_jobs_read_and_write_survives(
+    app: Flask,
+    editor: Api,
+    translator: Api,
+    sections: list[str],
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if database_url.startswith("sqlite"):
+        pytest.skip(
+            "SQLite serializes writers: no commit can fall between the job's read and write"
+        )
+    use_engine(app, MarkingTranslator())
+    article_id = post(editor, "<p>The bridge opened on Monday.</p>")
+    run_jobs(app)
+    etag = editor.get(f"/articles/{article_id}").headers["ETag"]
+    editor.patch(
+        f"/articles/{article_id}",
+        {"body_html": "<p>The bridge opened on Monday.</p><p>Traffic was light.</p>"},
+        headers={"If-Match": etag},
+    )
+    path, title = segment_api(translator, article_id, "title")
+    from feedsvc.translation import JobRunner
+
+    reconcile = JobRunner._reconcile
+    saved: list[int] = []
+
+    def reconcile_then_save(self, store, article, lang, pieces):  # type: ignore[no-untyped-def]
+        states = reconcile(self, store, article, lang, pieces)
+        if not saved:  # a translator commits between the job's read and its write
+            answer = translator.patch(
+                path,
+                {"target": "区里新桥通车", "status": "approved"},
+                headers={"If-Match": f'"{title["etag"]}"'},
+            )
+            saved.append(answer.status_code)
+        return states
+
+    monkeypatch.setattr(JobRunner, "_reconcile", reconcile_then_save)
+    run_jobs(app)
+    assert saved == [200]
+    state = segments(app, article_id)["title"]
+    assert (state.target, state.status) == ("区里新桥通车", SegmentStatus.APPROVED)

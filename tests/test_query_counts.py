@@ -21,7 +21,7 @@ from feedsvc.engine import Translated, Translator
 from feedsvc.jobs import jobs
 from feedsvc.review import Suggestion, suggestions_for
 from feedsvc.store import Store
-from feedsvc.translation import normalized, source_hash
+from feedsvc.store.memory import normalized, source_hash
 from tests.conftest import Api
 
 MAX_STATEMENTS = 15

@@ -118,6 +118,9 @@ class ArticleRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when text, image, tags or author change after first publication: a feed entry's
+    # updated (None: the entry reads as it was first published).
+    revised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     section: Mapped[SectionRow] = relationship(lazy="joined", innerjoin=True)
 
@@ -140,6 +143,7 @@ class VariantRow(Base):
     engine: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # see ArticleRow
 
 
 class SegmentRow(Base):

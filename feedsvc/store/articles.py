@@ -14,6 +14,24 @@ from ..domain import Article, NotFound, Page, PreconditionFailed
 from . import rows
 from .base import Repository
 
+# What a reader of an entry sees: a change of these after first publication moves its
+# updated; a re-import of the same text, a move or a new slug does not.
+SEEN_BY_READERS = (
+    "title",
+    "summary",
+    "body_html",
+    "author",
+    "image_url",
+    "tags",
+    "source_name",
+    "source_url",
+)
+
+
+def comparable(value: Any) -> Any:
+    """A field value as the domain object holds it (lists are tuples)."""
+    return tuple(value) if isinstance(value, list) else value
+
 
 @dataclass(frozen=True)
 class ArticleFilter:
@@ -90,7 +108,7 @@ class Articles(Repository):
     ) -> Article | None:
         """A new article, or None when a unique value (external_id, slug) is already taken,
         also by a writer that committed a moment ago: the caller decides what that means."""
-        section = self.store.sections.row(section_path)
+        section = self.store.sections.row(section_path, lock="share")
         statement = (
             rows.upsert_insert(self.session, ArticleRow)
             .values(
@@ -121,13 +139,18 @@ class Articles(Repository):
         """Store new field values as the next revision (also revives a tombstone), only if
         the article is still at ``expected_revision``: a concurrent writer makes it fail."""
         before = self.get(article_id)
-        section = self.store.sections.row(section_path)
+        section = self.store.sections.row(section_path, lock="share")
+        revised = any(
+            name in fields and getattr(before, name) != comparable(fields[name])
+            for name in SEEN_BY_READERS
+        )
         self._write(
             article_id,
             expected_revision,
             section_id=section.id,
             deleted_at=None,
             updated_at=now,
+            **({"revised_at": now} if revised else {}),
             **fields,
         )
         self.store.feeds.touch([before.section_path, section_path], now)

@@ -8,6 +8,7 @@ from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..db.tables import GlossaryRow
 from ..domain import Conflict, GlossaryTerm, NotFound
@@ -71,8 +72,12 @@ class Glossary(Repository):
         return rows.term(row)
 
     def delete(self, term_id: int) -> None:
-        self.session.delete(self._row(term_id))
-        self.session.flush()
+        try:
+            with self.session.begin_nested():
+                self.session.delete(self._row(term_id))
+                self.session.flush()
+        except StaleDataError as exc:  # deleted by a concurrent writer
+            raise NotFound(f"no glossary term with id {term_id}") from exc
 
     def _flush_unique(self, source_term: str, change: Callable[[], None]) -> None:
         """Apply ``change`` in a savepoint; a clash with another term is a Conflict."""
@@ -82,6 +87,8 @@ class Glossary(Repository):
                 self.session.flush()
         except IntegrityError as exc:
             raise Conflict(f"the glossary already has {source_term!r}") from exc
+        except StaleDataError as exc:  # deleted by a concurrent writer
+            raise NotFound(f"the glossary term {source_term!r} was deleted meanwhile") from exc
 
     def _row(self, term_id: int) -> GlossaryRow:
         row = self.session.get(GlossaryRow, term_id) if rows.storable_id(term_id) else None

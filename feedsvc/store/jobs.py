@@ -14,14 +14,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from ..db.tables import JobRow
-from ..domain import DomainError, Job, JobStatus, NotFound
+from ..domain import Job, JobStatus, NotFound
 from . import rows
 from .base import Repository
 
 Backoff = Callable[[int], timedelta]
 
 
-class LeaseLost(DomainError):
+class LeaseLost(Exception):
     """The job's lease expired and another worker may own it now; stop without writing."""
 
 
@@ -177,7 +177,14 @@ class Jobs(Repository):
         now: datetime,
         error: str | None = None,
         retry_at: datetime | None = None,
-    ) -> None:
+    ) -> JobStatus:
+        """End the run as its owner. A job that would be done while its variant still has a
+        segment without text (a reviewer rejected one while it ran, and the reject could not
+        re-queue a running job) goes back to the queue at once instead: the reject and this
+        check meet on the job row, so one of them sees the other."""
+        if status is JobStatus.DONE and self.store.segments.missing_text(job.article_id, job.lang):
+            status, retry_at, error = JobStatus.QUEUED, now, "segments changed while it ran"
+            self._owned_update(job.id, job.lease_owner, {"attempts": 0})
         values: dict[str, Any] = {
             "status": status.value,
             "last_error": error,
@@ -189,6 +196,7 @@ class Jobs(Repository):
         if retry_at is not None:
             values["run_after"] = retry_at
         self._owned_update(job.id, job.lease_owner, values)
+        return status
 
     def wake_waiting(self, lang: str | None, now: datetime) -> list[int]:
         """Jobs waiting for a model go back to the queue (after a package install)."""

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from ..db.tables import MemoryRow
 from . import rows
 from .base import Repository
+
+
+def normalized(text: str) -> str:
+    return " ".join(text.split())
+
+
+def source_hash(text: str) -> str:
+    """The translation memory's key: whitespace-normalized exact source text."""
+    return hashlib.sha256(normalized(text).encode()).hexdigest()
 
 
 class Memory(Repository):
@@ -37,6 +47,19 @@ class Memory(Repository):
                 .execution_options(synchronize_session=False)
             )
         return found
+
+    def lookup(self, source_lang: str, target_lang: str, sources: Iterable[str]) -> dict[str, str]:
+        """Approved targets of exact sources (no placeholders), read only: for short texts
+        such as tags, outside any job."""
+        by_hash = {source_hash(source): source for source in sources}
+        found = self.session.execute(
+            select(MemoryRow.source_hash, MemoryRow.target).where(
+                MemoryRow.source_lang == source_lang,
+                MemoryRow.target_lang == target_lang,
+                MemoryRow.source_hash.in_(list(by_hash)),
+            )
+        )
+        return {by_hash[digest]: target for digest, target in found}
 
     def remember(
         self,
@@ -67,6 +90,17 @@ class Memory(Repository):
                 ],
                 set_={"target": statement.excluded.target, "updated_at": now},
                 where=MemoryRow.target != statement.excluded.target,
+            )
+        )
+
+    def forget(self, source_lang: str, target_lang: str, source_hash: str, target: str) -> None:
+        """Drop an entry a reviewer rejected, if it still holds the rejected text."""
+        self.session.execute(
+            delete(MemoryRow).where(
+                MemoryRow.source_lang == source_lang,
+                MemoryRow.target_lang == target_lang,
+                MemoryRow.source_hash == source_hash,
+                MemoryRow.target == target,
             )
         )
 

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import delete, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from ..db.tables import SectionAliasRow, SectionNameRow, SectionRow
-from ..domain import NotFound, Section
+from ..domain import Conflict, NotFound, Section
 from . import rows
 from .base import Repository
 
 if TYPE_CHECKING:
     from . import Store
+
+Lock = Literal["share", "update"] | None
 
 
 class Sections(Repository):
@@ -53,7 +56,7 @@ class Sections(Repository):
 
     def add(self, path: str, names: dict[str, str], now: datetime) -> Section:
         parent_path, _, _ = path.rpartition("/")
-        parent = self.row(parent_path) if parent_path else None
+        parent = self.row(parent_path, lock="share") if parent_path else None
         row = SectionRow(
             path=path,
             parent_id=parent.id if parent else None,
@@ -61,14 +64,18 @@ class Sections(Repository):
             updated_at=now,
             names=[SectionNameRow(lang=lang, name=name) for lang, name in names.items()],
         )
-        self.session.add(row)
-        self.session.flush()
+        try:
+            with self.session.begin_nested():
+                self.session.add(row)
+                self.session.flush()
+        except IntegrityError as exc:  # created by a concurrent writer a moment ago
+            raise Conflict(f"section {path!r} already exists") from exc
         self.session.execute(delete(SectionAliasRow).where(SectionAliasRow.path == path))
         self.store.feeds.touch([path], now)
         return rows.section(row)
 
     def rename(self, path: str, names: dict[str, str], now: datetime) -> Section:
-        row = self.row(path)
+        row = self.row(path, lock="update")
         existing = {name.lang: name for name in row.names}
         for lang, name in names.items():
             if lang in existing:
@@ -82,9 +89,9 @@ class Sections(Repository):
 
     def move(self, path: str, new_path: str, now: datetime) -> Section:
         """Give a section (and its subtree) a new path; old paths become aliases."""
-        row = self.row(path)
+        row = self.row(path, lock="update")
         parent_path, _, _ = new_path.rpartition("/")
-        parent = self.row(parent_path) if parent_path else None
+        parent = self.row(parent_path, lock="share") if parent_path else None
         subtree = self.session.scalars(
             select(SectionRow).where(
                 or_(
@@ -107,14 +114,26 @@ class Sections(Repository):
             )
         row.parent_id = parent.id if parent else None
         row.updated_at = now
-        self.session.flush()
+        try:
+            self.session.flush()
+        except IntegrityError as exc:  # the new path was taken by a concurrent writer
+            raise Conflict(f"section {new_path!r} already exists") from exc
         self.store.feeds.touch([*old_paths.values(), *new_paths], now)
         return rows.section(row)
 
-    def row(self, path: str) -> SectionRow:
-        row = self._rows.get(path)
+    def row(self, path: str, lock: Lock = None) -> SectionRow:
+        """The section at ``path``. With a lock (PostgreSQL; SQLite writers are serialized
+        anyway) the row is read again and held until commit: "share" by a write that files
+        an article under it, "update" by a move or rename, so a move waits for those writes
+        and they never file under a path that has just moved away."""
+        row = self._rows.get(path) if lock is None else None
         if row is None:
-            row = self.session.scalar(select(SectionRow).where(SectionRow.path == path))
+            query = select(SectionRow).where(SectionRow.path == path)
+            if lock is not None and rows.is_postgresql(self.session):
+                query = query.with_for_update(read=lock == "share").execution_options(
+                    populate_existing=True
+                )
+            row = self.session.scalar(query)
             if row is None:
                 raise NotFound(f"no section at path {path!r}")
             self._rows[path] = row

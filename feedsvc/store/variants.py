@@ -25,6 +25,15 @@ from ..domain import (
 from . import rows
 from .base import Repository
 
+# A variant's first text is not a revision; a later change of its text, or between
+# machine-translated and reviewed, is (feed entries show both).
+REVISING = ("title", "summary", "body_html")
+SHOWN = (VariantStatus.MACHINE_TRANSLATED.value, VariantStatus.REVIEWED.value)
+
+
+class SegmentsChanged(Exception):
+    """A translator changed a segment between the job's read and its write: read again."""
+
 
 class Variants(Repository):
     def of(self, article_ids: Sequence[int]) -> dict[int, list[Variant]]:
@@ -80,10 +89,17 @@ class Variants(Repository):
             if row.source_revision > variant.source_revision:
                 return False
             changed = any(getattr(row, name) != value for name, value in visible.items())
+            revised = any(getattr(row, name) != visible[name] for name in REVISING) or (
+                row.status in SHOWN
+                and variant.status.value in SHOWN
+                and row.status != visible["status"]
+            )
             for name, value in (visible | bookkeeping).items():
                 setattr(row, name, value)
             if changed:
                 row.updated_at = variant.updated_at
+            if revised:
+                row.revised_at = variant.updated_at
             self.session.flush()
         if changed:
             self.store.feeds.touch([section_path], variant.updated_at)
@@ -135,7 +151,10 @@ class Segments(Repository):
         self, article_id: int, lang: str, segments: Sequence[SegmentState], now: datetime
     ) -> None:
         """Store the article's segment list: rows are updated by key, added, or removed.
-        Only the job that holds the lease of (article, lang) calls this."""
+        Only the job that holds the lease of (article, lang) calls this, with states it read
+        earlier in the same transaction: a row whose version moved since (a translator's
+        commit in between) raises SegmentsChanged, and the ORM's version check covers the
+        rest of the way to the flush."""
         existing = {
             row.key: row
             for row in self.session.scalars(
@@ -162,6 +181,8 @@ class Segments(Repository):
                         **values,
                     )
                 )
+            elif row.id == segment.id and row.version != segment.version:
+                raise SegmentsChanged(f"segment {segment.key} changed since it was read")
             elif any(getattr(row, name) != value for name, value in values.items()):
                 for name, value in values.items():
                     setattr(row, name, value)
@@ -250,6 +271,15 @@ class Segments(Repository):
         )
         self.session.flush()
         return self.get(segment.article_id, segment.lang, segment.key)
+
+    def missing_text(self, article_id: int, lang: str) -> bool:
+        """Whether a segment of the variant has no text yet."""
+        query = select(SegmentRow.id).where(
+            SegmentRow.article_id == article_id,
+            SegmentRow.lang == lang,
+            SegmentRow.target.is_(None),
+        )
+        return self.session.scalar(query.limit(1)) is not None
 
     def rejected(self, segment_ids: Sequence[int]) -> set[int]:
         """Those of ``segment_ids`` that a reviewer has ever rejected."""
