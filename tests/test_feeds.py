@@ -177,7 +177,7 @@ def test_rss_keeps_paging_and_language_links(web: FlaskClient) -> None:
         ("first", None),
         ("last", None),
         ("next", None),
-        ("alternate", "zh-Hans"),
+        ("related", "zh-Hans"),
     } <= rels
 
 
@@ -191,19 +191,21 @@ def test_entry_links_keep_their_attributes(web: FlaskClient, demo: Flask) -> Non
             (link.get("rel"), link.get("type"), link.get("hreflang"))
             for link in entry.findall(f"{ATOM}link")
         ]
-        assert ("alternate", "text/html", "en") in links
-        if article_id in translated:
-            assert ("alternate", "text/html; charset=utf-8", "zh-Hans") in links
         alternates = [link for link in links if link[0] == "alternate"]
-        assert len(alternates) == len(set(alternates)), "one alternate per (type, hreflang)"
+        assert alternates == [("alternate", "text/html", "en")], "exactly one permalink"
+        if article_id in translated:
+            assert ("related", "text/html", "zh-Hans") in links
 
 
 def test_translated_entries_state_their_provenance(web: FlaskClient) -> None:
     root = etree.fromstring(get(web, f"{BASE}/zh-hans/feed.atom").data)
     for entry in root.findall(f"{ATOM}entry"):
-        categories = {c.get("scheme"): c.get("term") for c in entry.findall(f"{ATOM}category")}
-        assert categories["https://feedsvc.example/ns/provenance"] == "human-reviewed"
-        assert categories["https://feedsvc.example/ns/source-language"] == "en"
+        categories = {
+            c.get("scheme"): (c.get("term"), c.get("label"))
+            for c in entry.findall(f"{ATOM}category")
+        }
+        assert categories["https://feedsvc.example/ns/provenance"] == ("human-reviewed", "人工审校")
+        assert not any("source-language" in (scheme or "") for scheme in categories)
         content = entry.findtext(f"{ATOM}content")
         assert "本文由人工译自英语" in content, "visible to people, in the feed's language"
         english = [link for link in entry.findall(f"{ATOM}link") if link.get("hreflang") == "en"]
@@ -298,7 +300,7 @@ def test_ids_stay_put_and_updated_moves_only_with_content(
     entry = next(e for e in after.findall(f"{ATOM}entry") if e.findtext(f"{ATOM}id") == entry_id)
     assert entry.findtext(f"{ATOM}title") == "Edited headline"
     assert entry.findtext(f"{ATOM}updated") > first.findtext(f"{ATOM}updated")
-    assert after.findtext(f"{ATOM}updated") > before_updated
+    assert after.findtext(f"{ATOM}updated") >= before_updated  # to the second
 
 
 def test_render_cache_is_invalidated_exactly_by_changes_in_scope(
@@ -456,10 +458,22 @@ def test_opml_lists_every_section_feed(web: FlaskClient, demo: Flask) -> None:
         assert f"{BASE}/{lang}/feed.rss" in urls
         for path in paths:
             assert f"{BASE}/{lang}/{path}/feed.rss" in urls
-    assert all(o.get("text") and o.get("language") and o.get("type") == "rss" for o in outlines)
+    assert all(o.get("text") and o.get("language") for o in outlines)
+    feeds = [o for o in outlines if o.get("xmlUrl")]
+    folders = [o for o in outlines if not o.get("xmlUrl")]
+    assert all(o.get("type") == "rss" and not len(o) for o in feeds), "feeds are leaves"
+    assert all(len(o) for o in folders), "folders hold feeds"
+    titles = [o.get("text") for o in feeds]
+    assert len(titles) == len(set(titles)), "no two feeds share a title"
     only_zh = etree.fromstring(get(web, f"{BASE}/zh-hans/feeds.opml").data)
     assert {o.get("language") for o in only_zh.iter("outline")} == {"zh-Hans"}
-    assert "新闻" in {o.get("text") for o in only_zh.iter("outline")}
+    assert "feedsvc News — 中文 (简体) — 新闻" in {o.get("text") for o in only_zh.iter("outline")}
+    assert only_zh.find("head").xpath("comment()"), "the head says parents include children"
+
+    leaves = etree.fromstring(get(web, f"{BASE}/zh-hans/feeds.opml?leaves=1").data)
+    leaf_urls = {o.get("xmlUrl") for o in leaves.iter("outline") if o.get("xmlUrl")}
+    parents = {path.rpartition("/")[0] for path in paths}
+    assert leaf_urls == {f"{BASE}/zh-hans/{path}/feed.rss" for path in paths if path not in parents}
 
 
 def test_every_link_in_every_feed_answers_200(web: FlaskClient) -> None:

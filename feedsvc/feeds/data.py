@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import mimetypes
 from dataclasses import dataclass
+from datetime import datetime
 
+import lxml.html
 from babel import Locale
 from flask_babel import force_locale, gettext
 
@@ -29,6 +31,31 @@ from .model import (
 GENERATOR = "feedsvc"
 GENERATOR_VERSION = "0.1"
 GENERATOR_URI = "https://feedsvc.example/"
+
+
+OPML_NOTE = (
+    "A section's feed includes the articles of its subsections, and a language's site feed "
+    "every section: subscribe to one level, or use ?leaves=1 for the feeds that share no "
+    "article."
+)
+OPML_LEAVES_NOTE = "Only sections without subsections: no article appears in two feeds."
+
+
+def _to_second(moment: datetime) -> datetime:
+    """Feed times to the second: some readers (ROME) read six decimals as milliseconds."""
+    return moment.replace(microsecond=0)
+
+
+def lead(body_html: str, limit: int = 280) -> str | None:
+    """The opening text of an article, for previews when it has no summary: readers show
+    the summary (or the start of the content) in their lists."""
+    text = " ".join(
+        lxml.html.fragment_fromstring(body_html, create_parent="div").text_content().split()
+    )
+    if len(text) <= limit:
+        return text or None
+    cut_at = text.rfind(" ", 0, limit)
+    return text[: cut_at if cut_at > limit // 2 else limit].rstrip(" ,;:") + "…"
 
 
 def publishable(language: Language) -> tuple[VariantStatus, ...]:
@@ -83,6 +110,7 @@ class FeedBuilder:
         self.settings = settings
         self.base = settings.base_url
         self.sections = {s.path: s for s in store.sections.all()}
+        self._tag_names: dict[str, dict[str, str]] = {}  # lang → casefolded tag → name
 
     def feed(self, request: FeedRequest) -> Feed:
         lang = request.language
@@ -104,7 +132,7 @@ class FeedBuilder:
         # The scope's change time covers what entries cannot show (a deleted entry), so a
         # feed's updated never goes backwards.
         _, scope_changed = self.store.feeds.scope(request.section_path or "")
-        updated = max([scope_changed, *(entry.updated for entry in entries)])
+        updated = _to_second(max([scope_changed, *(entry.updated for entry in entries)]))
         section = self.sections.get(request.section_path or "")
         return Feed(
             id=urls.feed_id(self.base, lang.tag, section.id if section else None),
@@ -135,11 +163,19 @@ class FeedBuilder:
         )
 
     def _titles(self, section_path: str | None, lang: str) -> tuple[str, str]:
-        site = self.settings.site_name
+        title = self.feed_title(section_path, lang)
         if section_path is None:
-            return site, gettext("Latest news from %(site)s", site=site)
+            return title, gettext("Latest news from %(site)s", site=self.settings.site_name)
         crumb = breadcrumb(self.sections, section_path, lang)
-        return f"{site}: {crumb}", gettext("Latest news in %(section)s", section=crumb)
+        return title, gettext("Latest news in %(section)s", section=crumb)
+
+    def feed_title(self, section_path: str | None, lang: str) -> str:
+        """Site, language and section: readers list feeds by title, and the same section
+        in two languages must not read the same ("feedsvc News — 中文 (简体) — 新闻")."""
+        parts = [self.settings.site_name, language_name(lang, lang)]
+        if section_path:
+            parts.append(breadcrumb(self.sections, section_path, lang))
+        return " — ".join(parts)
 
     def _paging(self, request: FeedRequest, pages: int) -> Paging:
         def url(number: int) -> str:
@@ -175,6 +211,8 @@ class FeedBuilder:
             if section
             else ()
         )
+        tags = tuple(dict.fromkeys(self._tag_name(tag, lang) for tag in article.tags))
+        categories += tuple(Category(tag, f"{base}/tags") for tag in tags)
         other_languages = [
             t
             for t in self.settings.language_tags
@@ -194,15 +232,25 @@ class FeedBuilder:
             title=text.title,
             url=urls.article_url(base, lang, article.id, article.slug),
             content_html=text.body_html,
-            summary=text.summary,
-            published=article.published_at,
-            updated=variant.updated_at if variant else article.updated_at,
+            summary=text.summary or lead(text.body_html),
+            published=_to_second(article.published_at),
+            updated=_to_second(
+                max(
+                    moment
+                    for moment in (
+                        article.published_at,
+                        article.revised_at,
+                        variant.revised_at if variant else None,
+                    )
+                    if moment is not None
+                )
+            ),
             author=article.author,
             language=lang,
             source_name=article.source_name,
             source_url=article.source_url,
             categories=categories,
-            tags=article.tags,
+            tags=tags,
             alternates=alternates,
             image=_image(article.image_url),
             translation=self._translation(article, variant, lang) if variant else None,
@@ -225,40 +273,78 @@ class FeedBuilder:
                 "Machine-translated from %(language)s; not reviewed by people.", language=source
             )
         label = gettext("Read the original in %(language)s", language=source)
-        return Translation(provenance, SOURCE_LANGUAGE, original, None, note, label)
+        tag = (
+            gettext("Human-reviewed translation")
+            if provenance is Provenance.HUMAN
+            else gettext("Machine translation")
+        )
+        return Translation(provenance, SOURCE_LANGUAGE, original, None, note, label, tag)
 
-    def opml(self, languages: list[Language]) -> Opml:
+    def _tag_name(self, tag: str, lang: str) -> str:
+        """A tag in the feed's language where the glossary or the translation memory has
+        it; as written otherwise."""
+        if lang == SOURCE_LANGUAGE:
+            return tag
+        if lang not in self._tag_names:
+            glossary = self.store.glossary.terms(SOURCE_LANGUAGE, lang)
+            self._tag_names[lang] = {t.source_term.casefold(): t.target_term for t in glossary}
+        known = self._tag_names[lang]
+        if tag.casefold() not in known:
+            remembered = self.store.memory.lookup(SOURCE_LANGUAGE, lang, [tag])
+            known[tag.casefold()] = remembered.get(tag, tag)
+        return known[tag.casefold()]
+
+    def opml(self, languages: list[Language], leaves_only: bool = False) -> Opml:
+        """A folder per language holding its site feed and a folder per section that has
+        subsections (its own feed first, then theirs): readers show the tree, and those
+        that treat an outline with children as a folder still find every feed. A parent's
+        feed includes its children's articles; ``leaves_only`` lists just the feeds that
+        share no article, for readers that do not deduplicate."""
         outlines = []
         for language in languages:
-            own_name = language_name(language.tag, language.tag)
-            with force_locale(babel_locale(language.tag)):
-                children = tuple(
-                    self._outline(path, language.tag) for path in self.sections if "/" not in path
-                )
-                outlines.append(
-                    Outline(
-                        text=f"{self.settings.site_name} ({own_name})",
-                        language=language.tag,
-                        xml_url=urls.feed_url(self.base, language.tag, None, "rss"),
-                        html_url=urls.section_page_url(self.base, language.tag, None),
-                        children=children,
+            tag = language.tag
+            with force_locale(babel_locale(tag)):
+                if leaves_only:
+                    children = tuple(
+                        self._feed_outline(path, tag)
+                        for path in self.sections
+                        if not self._children(path)
                     )
-                )
+                else:
+                    top = tuple(self._outline(p, tag) for p in self.sections if "/" not in p)
+                    children = (self._feed_outline(None, tag), *top)
+                outlines.append(Outline(language_name(tag, tag), tag, children=children))
         _, changed = self.store.feeds.scope("")
-        return Opml(self.settings.site_name, self.settings.publisher, changed, tuple(outlines))
+        return Opml(
+            self.settings.site_name,
+            self.settings.publisher,
+            changed,
+            tuple(outlines),
+            note=OPML_LEAVES_NOTE if leaves_only else OPML_NOTE,
+        )
+
+    def _children(self, path: str) -> list[str]:
+        return [child for child in self.sections if child.rpartition("/")[0] == path]
 
     def _outline(self, path: str, lang: str) -> Outline:
-        children = tuple(
-            self._outline(child, lang)
-            for child in self.sections
-            if child.rpartition("/")[0] == path
-        )
+        children = self._children(path)
+        if not children:
+            return self._feed_outline(path, lang)
         return Outline(
-            text=section_label(self.sections[path], lang),
+            section_label(self.sections[path], lang),
+            lang,
+            children=(
+                self._feed_outline(path, lang),
+                *(self._outline(child, lang) for child in children),
+            ),
+        )
+
+    def _feed_outline(self, path: str | None, lang: str) -> Outline:
+        return Outline(
+            text=self.feed_title(path, lang),
             language=lang,
             xml_url=urls.feed_url(self.base, lang, path, "rss"),
             html_url=urls.section_page_url(self.base, lang, path),
-            children=children,
         )
 
 

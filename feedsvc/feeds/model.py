@@ -13,10 +13,8 @@ MEDIA_TYPES = {
     "json": "application/feed+json",
     "opml": "text/x-opml",
 }
-# Documented category schemes (see README, "Feeds"): what made an entry's text.
+# Documented category scheme (see README, "Feeds"): what made an entry's text.
 PROVENANCE_SCHEME = "https://feedsvc.example/ns/provenance"
-SOURCE_LANGUAGE_SCHEME = "https://feedsvc.example/ns/source-language"
-ENGINE_SCHEME = "https://feedsvc.example/ns/engine"
 
 
 class Provenance(StrEnum):
@@ -57,6 +55,7 @@ class Translation:
     engine: str | None  # package name and version, for machine translations
     note: str  # the localized, human-readable statement shown in the content
     original_label: str  # the localized text of the link to the original
+    tag: str = ""  # the provenance as a short localized category label ("人工审校")
 
 
 @dataclass(frozen=True)
@@ -110,10 +109,12 @@ class Feed:
 
 @dataclass(frozen=True)
 class Outline:
+    """A feed (with ``xml_url``) or a folder of outlines (without)."""
+
     text: str
     language: str
-    xml_url: str
-    html_url: str
+    xml_url: str | None = None
+    html_url: str | None = None
     children: tuple[Outline, ...] = ()
 
 
@@ -123,3 +124,4 @@ class Opml:
     owner: str
     date_modified: datetime
     outlines: tuple[Outline, ...]
+    note: str = ""  # shown in the head, for people reading the file

@@ -23,10 +23,8 @@ from lxml import etree
 
 from ..sanitize import strip_xml_invalid
 from .model import (
-    ENGINE_SCHEME,
     MEDIA_TYPES,
     PROVENANCE_SCHEME,
-    SOURCE_LANGUAGE_SCHEME,
     Category,
     Entry,
     Feed,
@@ -153,7 +151,10 @@ def _generator(feed: Feed) -> FeedGenerator:
 
 def _feed_links(feed: Feed, media_type: str) -> list[Link]:
     links = [Link(feed.self_url, rel="self", type=media_type)]
-    links += [dataclasses.replace(link, type=media_type) for link in feed.alternates]
+    # The feed's only alternate is its HTML page (written by the caller): readers take the
+    # first (rss-parser) or the last (newsboat) alternate as the site link. The same feed
+    # in other languages is "related", with hreflang.
+    links += [dataclasses.replace(link, rel="related", type=media_type) for link in feed.alternates]
     if feed.paging:
         paging = feed.paging
         links += [
@@ -168,14 +169,23 @@ def _feed_links(feed: Feed, media_type: str) -> list[Link]:
 
 
 def _categories(entry: Entry) -> list[Category]:
+    """Section, tags and provenance: what readers show as an entry's tags. The source
+    language and the engine stay machine-readable elsewhere (links, JSON Feed), never as
+    tags."""
     categories = list(entry.categories)
     if entry.translation:
         t = entry.translation
-        categories.append(Category(t.provenance.value, PROVENANCE_SCHEME, t.note))
-        categories.append(Category(t.source_language, SOURCE_LANGUAGE_SCHEME))
-        if t.engine:
-            categories.append(Category(t.engine, ENGINE_SCHEME))
+        categories.append(Category(t.provenance.value, PROVENANCE_SCHEME, t.tag))
     return categories
+
+
+def _rss_category(category: Category) -> dict[str, str]:
+    """RSS has no label: the text is what readers show, so it is the label, and the
+    domain keeps the machine-readable term (``scheme#term``)."""
+    if category.label and category.scheme:
+        return {"term": category.label, "scheme": f"{category.scheme}#{category.term}"}
+    given = {"term": category.term, "scheme": category.scheme}
+    return {name: value for name, value in given.items() if value}
 
 
 def content_with_note(entry: Entry) -> str:
@@ -188,7 +198,7 @@ def content_with_note(entry: Entry) -> str:
         f'<a href="{_escape(t.original_url)}" hreflang="{t.source_language}">'
         f"{_escape(t.original_label)}</a></p>"
     )
-    return note + entry.content_html
+    return entry.content_html + note  # after the text: previews open with the lead
 
 
 def _escape(text: str) -> str:
@@ -197,7 +207,7 @@ def _escape(text: str) -> str:
     )
 
 
-def _add_entry(fg: FeedGenerator, entry: Entry) -> None:
+def _add_entry(fg: FeedGenerator, entry: Entry, rss: bool = False) -> None:
     fe: FeedEntry = fg.add_entry(order="append")
     fe.id(entry.id)
     fe.title(entry.title)
@@ -211,13 +221,17 @@ def _add_entry(fg: FeedGenerator, entry: Entry) -> None:
         fe.author({"name": entry.author})
     for category in _categories(entry):
         given = {"term": category.term, "scheme": category.scheme, "label": category.label}
-        fe.category({name: value for name, value in given.items() if value})
+        fe.category(
+            _rss_category(category)
+            if rss
+            else {name: value for name, value in given.items() if value}
+        )
     ext: _LinksEntryExtension = fe.feedsvc
+    # Exactly one alternate, the permalink: readers pick the first (SimplePie, Miniflux),
+    # the last (newsboat) or the last text/html one (feedparser). Other languages are
+    # "related" links with hreflang, which no reader takes for the permalink.
     ext.links = [Link(entry.url, type="text/html", hreflang=entry.language)]
-    # Readers take an entry's link from its alternates: SimplePie and Miniflux the first,
-    # feedparser the last with type exactly "text/html". Our own page comes first, and the
-    # other languages carry the (equally true) charset parameter, so every reader picks ours.
-    ext.links += [dataclasses.replace(a, type=f"{a.type}; charset=utf-8") for a in entry.alternates]
+    ext.links += [dataclasses.replace(a, rel="related") for a in entry.alternates]
     ext.creator = entry.author
     if entry.source_name and entry.source_url:
         ext.source = (entry.source_name, entry.source_url)
@@ -228,9 +242,11 @@ def _add_entry(fg: FeedGenerator, entry: Entry) -> None:
 def render_atom(feed: Feed) -> bytes:
     feed = xml_safe(feed)
     fg = _generator(feed)
+    # The feed's first alternate is its HTML page: readers that take the first alternate
+    # as the site link (rss-parser, @rowanmanning/feed-parser) must not land on a feed.
+    fg.link(href=feed.html_url, rel="alternate", type="text/html", hreflang=feed.language)
     for link in _feed_links(feed, MEDIA_TYPES["atom"]):
         fg.link(href=link.href, rel=link.rel, type=link.type, hreflang=link.hreflang)
-    fg.link(href=feed.html_url, rel="alternate", type="text/html", hreflang=feed.language)
     for entry in feed.entries:
         _add_entry(fg, entry)
     return fg.atom_str(pretty=True)  # type: ignore[no-any-return]
@@ -242,9 +258,11 @@ def render_rss(feed: Feed) -> bytes:
     links = _feed_links(feed, MEDIA_TYPES["rss"])
     fg.link(href=links[0].href, rel="self", type=links[0].type)
     fg.link(href=feed.html_url, rel="alternate")  # the channel's <link>
-    fg.feedsvc.rss_links = links[1:]
+    # SimplePie reads atom:link alternates before <link>: the HTML page comes first there too.
+    page = Link(feed.html_url, type="text/html", hreflang=feed.language)
+    fg.feedsvc.rss_links = [page, *links[1:]]
     for entry in feed.entries:
-        _add_entry(fg, entry)
+        _add_entry(fg, entry, rss=True)
     return fg.rss_str(pretty=True)  # type: ignore[no-any-return]
 
 
@@ -273,12 +291,12 @@ def _json_item(entry: Entry) -> dict[str, Any]:
         item["image"] = entry.image.url
     if entry.author:
         item["authors"] = [{"name": entry.author}]
-    tags = [c.label or c.term for c in entry.categories] + list(entry.tags)
+    tags = [c.label or c.term for c in entry.categories]
     if tags:
         item["tags"] = list(dict.fromkeys(tags))
     extension: dict[str, Any] = {
         "provenance": entry.translation.provenance.value if entry.translation else "original",
-        "section": [{"term": c.term, "label": c.label} for c in entry.categories],
+        "section": [{"term": c.term, "label": c.label} for c in entry.categories if c.label],
         "alternates": [{"language": a.hreflang, "url": a.href} for a in entry.alternates],
     }
     if entry.translation:
@@ -324,19 +342,12 @@ def render_json(feed: Feed) -> bytes:
 
 
 def _outline(parent: Any, outline: Outline) -> None:
-    element = etree.SubElement(
-        parent,
-        "outline",
-        {
-            "text": outline.text,
-            "title": outline.text,
-            "type": "rss",
-            "version": "RSS2",
-            "language": outline.language,
-            "xmlUrl": outline.xml_url,
-            "htmlUrl": outline.html_url,
-        },
-    )
+    attributes = {"text": outline.text, "title": outline.text, "language": outline.language}
+    if outline.xml_url:
+        attributes |= {"type": "rss", "version": "RSS2", "xmlUrl": outline.xml_url}
+        if outline.html_url:
+            attributes["htmlUrl"] = outline.html_url
+    element = etree.SubElement(parent, "outline", attributes)
     for child in outline.children:
         _outline(element, child)
 
@@ -348,6 +359,8 @@ def render_opml(opml: Opml) -> bytes:
     etree.SubElement(head, "title").text = opml.title
     etree.SubElement(head, "dateModified").text = format_datetime(opml.date_modified, usegmt=True)
     etree.SubElement(head, "ownerName").text = opml.owner
+    if opml.note:
+        head.append(etree.Comment(f" {opml.note} "))
     body = etree.SubElement(root, "body")
     for outline in opml.outlines:
         _outline(body, outline)

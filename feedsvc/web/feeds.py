@@ -22,6 +22,23 @@ FORMAT = "<any(atom, rss, json):fmt>"
 MAX_PAGE = 100_000
 
 
+PREFLIGHT = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+    "Access-Control-Allow-Headers": "If-None-Match, If-Modified-Since",
+    "Access-Control-Max-Age": "86400",
+}
+
+
+@bp.after_request
+def answer_preflight(response: Response) -> Response:
+    """A partner page's fetch() with If-None-Match is "non-simple": the browser asks first
+    (OPTIONS), and only a preflight answer with these headers lets the GET through."""
+    if request.method == "OPTIONS":
+        response.headers.update(PREFLIGHT)
+    return response
+
+
 def cache() -> RenderCache:
     return current_app.extensions[CACHE_KEY]  # type: ignore[no-any-return]
 
@@ -76,9 +93,10 @@ def section_feed(lang_tag: str, section_path: str, fmt: str) -> Response:
 def _opml(languages: list[Language]) -> Response:
     store = current_store()
     version, changed_at = store.feeds.scope("")
+    leaves_only = request.args.get("leaves") == "1"
 
     def render() -> Rendered:
-        opml = FeedBuilder(store, current_settings()).opml(languages)
+        opml = FeedBuilder(store, current_settings()).opml(languages, leaves_only)
         return Rendered(render_opml(opml), MEDIA_TYPES["opml"], changed_at)
 
     key = (_self_url(), version)

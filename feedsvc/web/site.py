@@ -10,22 +10,33 @@ from .. import urls
 from ..config import SOURCE_LANGUAGE
 from ..domain import Article
 from ..domain import NotFound as NoSuchThing
-from ..feeds.data import breadcrumb, language_name, publishable, section_label, statuses_by_language
+from ..feeds.data import (
+    FeedBuilder,
+    breadcrumb,
+    language_name,
+    publishable,
+    section_label,
+    statuses_by_language,
+)
 from ..feeds.model import FORMATS, MEDIA_TYPES
 from .scope import Scope, current_settings, current_store, resolve
 
 bp = Blueprint("site", __name__)
 PAGE_ITEMS = 30
+FORMAT_NAMES = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
 
 
 def _common(scope: Scope) -> dict[str, object]:
     """What every page shows: its language, the site, and its feeds for autodiscovery."""
     settings = current_settings()
     g.page_language = scope.language.tag  # the UI speaks the page's language
+    # The feed's own title, never the page's (an article's).
+    name = FeedBuilder(current_store(), settings).feed_title(scope.section_path, scope.language.tag)
     feeds = [
         (
             MEDIA_TYPES[fmt],
             urls.feed_url(settings.base_url, scope.language.tag, scope.section_path, fmt),
+            f"{name} ({FORMAT_NAMES[fmt]})",
         )
         for fmt in FORMATS
     ]
