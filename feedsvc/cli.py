@@ -283,9 +283,11 @@ def glossary_list(lang: str) -> None:
 @click.argument("term_id", type=int)
 @with_appcontext
 def glossary_remove(term_id: int) -> None:
+    from .articles import utcnow
+
     with database().session() as session:
         try:
-            Store(session).glossary.delete(term_id)
+            Store(session).glossary.delete(term_id, utcnow())
         except DomainError as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(f"removed term {term_id}")

@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 from babel import Locale, UnknownLocaleError
 
+from .domain import VariantStatus
+
 SOURCE_LANGUAGE = "en"
 
 
@@ -36,6 +38,13 @@ class Language:
     def url_tag(self) -> str:
         """The lowercase spelling used in URLs (``/zh-hans/``)."""
         return self.tag.lower()
+
+    @property
+    def shown(self) -> tuple[VariantStatus, ...]:
+        """Variant statuses that this language's policy lets into feeds and pages."""
+        if self.policy is PublishPolicy.REVIEWED:
+            return (VariantStatus.REVIEWED,)
+        return (VariantStatus.MACHINE_TRANSLATED, VariantStatus.REVIEWED)
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,7 @@ class Article:
     updated_at: datetime
     deleted_at: datetime | None = None
     revised_at: datetime | None = None  # the last change readers see after first publication
+    shared_revised_at: datetime | None = None  # the same, of what every language shows
 
     @property
     def etag(self) -> str:
@@ -85,6 +86,7 @@ class Variant:
     updated_at: datetime
     engine: str | None = None  # the machine engine and version, if a machine made it
     revised_at: datetime | None = None  # the last change readers see after first publication
+    shown_at: datetime | None = None  # when the language's policy first let it into feeds
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -17,11 +17,11 @@ from flask import Flask, current_app
 from .articles import Clock, utcnow
 from .config import SOURCE_LANGUAGE, Settings
 from .db import Database
-from .domain import Job, JobStatus
+from .domain import Job, JobStatus, VariantStatus
 from .engine.argos import EngineOptions, Engines
 from .engine.packages import Packages
 from .store import LeaseLost, Store
-from .translation import JobRunner
+from .translation import ALL_SHOWN, JobRunner
 
 log = logging.getLogger(__name__)
 EXTENSION_KEY = "feedsvc.jobs"
@@ -49,6 +49,7 @@ class Worker:
         batch_segments: int = 16,
         max_attempts: int = MAX_ATTEMPTS,
         retry: timedelta = RETRY,
+        shown: Mapping[str, tuple[VariantStatus, ...]] | None = None,
     ) -> None:
         self.database = database
         self.engines = engines
@@ -57,6 +58,7 @@ class Worker:
         self.batch_segments = batch_segments
         self.max_attempts = max_attempts
         self.retry = retry
+        self.shown = shown or {}  # language → statuses its policy publishes
 
     def backoff(self, attempts: int) -> timedelta:
         return backoff(attempts, self.retry)
@@ -96,6 +98,7 @@ class Worker:
             self.clock,
             self.batch_segments,
             hold=lambda store: store.jobs.hold(job, self.clock() + self.lease),
+            shown=self.shown.get(job.lang, ALL_SHOWN),
         )
         context = f"job_id={job.id} article_id={job.article_id} lang={job.lang}"
         try:
@@ -260,6 +263,7 @@ def init_app(app: Flask, settings: Settings, database: Database) -> JobsExtensio
         batch_segments=settings.engine_batch_segments,
         max_attempts=settings.job_max_attempts,
         retry=timedelta(seconds=settings.job_retry_seconds),
+        shown={language.tag: language.shown for language in settings.target_languages},
     )
     dispatcher: Dispatcher
     if settings.redis_url:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from . import qa
 from .articles import Clock, utcnow
-from .config import SOURCE_LANGUAGE
+from .config import SOURCE_LANGUAGE, Language
 from .domain import (
     FieldError,
     Invalid,
@@ -170,9 +170,10 @@ class ImportReport:
 
 
 class Reviewer:
-    def __init__(self, store: Store, lang: str, actor: str, clock: Clock = utcnow) -> None:
+    def __init__(self, store: Store, language: Language, actor: str, clock: Clock = utcnow) -> None:
         self.store = store
-        self.lang = lang
+        self.lang = language.tag
+        self.shown = language.shown
         self.actor = actor
         self.clock = clock
         self.queued: list[int] = []  # jobs to dispatch once the caller has committed
@@ -283,7 +284,7 @@ class Reviewer:
         return changed
 
     def _publish(self, article_id: int) -> None:
-        publish_variant(self.store, article_id, self.lang, self.clock())
+        publish_variant(self.store, article_id, self.lang, self.clock(), self.shown)
 
     def apply(self, entries: Sequence[Entry]) -> ImportReport:
         """Apply a CAT tool's file entry by entry; each is checked and reported on its own."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -38,6 +38,7 @@ from .store.variants import SegmentsChanged
 log = logging.getLogger(__name__)
 EngineSource = Callable[[str, str], Translator]  # (source tag, target tag) → Translator
 RECUT_TRIES = 3
+ALL_SHOWN = (VariantStatus.MACHINE_TRANSLATED, VariantStatus.REVIEWED)  # a `machine` policy
 # QA codes a memory hit may carry: a typed value that QA found equal to this sentence's.
 MEMORY_TOLERATES = frozenset({"value_typed"})
 
@@ -127,12 +128,14 @@ class JobRunner:
         clock: Callable[[], datetime],
         batch_segments: int = 16,
         hold: Hold = lambda store: None,
+        shown: Collection[VariantStatus] = ALL_SHOWN,
     ) -> None:
         self.database = database
         self.engines = engines
         self.clock = clock
         self.batch_segments = batch_segments
         self.hold = hold
+        self.shown = shown
 
     @contextmanager
     def _held(self) -> Iterator[Store]:
@@ -163,7 +166,7 @@ class JobRunner:
                 return Outcome(0, from_memory, False, waiting_for_model=str(exc))
             sent = self._translate(article.id, job.lang, pending, terms, translator)
         with self._held() as store:
-            published = publish_variant(store, job.article_id, job.lang, self.clock())
+            published = publish_variant(store, job.article_id, job.lang, self.clock(), self.shown)
         return Outcome(sent, from_memory, published)
 
     def _prepare(self, job: Job) -> tuple[Article, list[glossary.GlossaryTerm], int] | None:
@@ -321,14 +324,21 @@ class JobRunner:
         return len(to_engine)
 
 
-def publish_variant(store: Store, article_id: int, lang: str, now: datetime) -> bool:
+def publish_variant(
+    store: Store,
+    article_id: int,
+    lang: str,
+    now: datetime,
+    shown: Collection[VariantStatus] = ALL_SHOWN,
+) -> bool:
     """Write the variant from its segments and the article as read in this transaction.
 
     Reviewed when every segment is approved, machine-translated when every segment has a
     target; when a target is missing (a reviewer rejected it), the variant leaves the feeds
     until a job fills it. Segments cut from another revision of the article publish nothing:
     the job for the current revision will. A variant made from a newer revision is never
-    replaced by an older one (the store enforces it)."""
+    replaced by an older one (the store enforces it). ``shown``: the statuses the
+    language's policy publishes, so a change readers never saw is no revision."""
     try:
         article = store.articles.get(article_id)
     except NotFound:
@@ -362,4 +372,5 @@ def publish_variant(store: Store, article_id: int, lang: str, now: datetime) -> 
             engine=machine[0].engine if machine else None,
         ),
         article.section_path,
+        shown,
     )

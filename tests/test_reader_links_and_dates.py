@@ -199,3 +199,97 @@ def test_previews_open_with_the_lead_not_the_provenance_note(web: FlaskClient, f
 
 def lxml_text(html: str) -> str:
     return lxml.html.fragment_fromstring(html, create_parent="div").text_content().strip()
+
+
+def test_a_translations_first_publication_is_not_an_update(
+    app: Flask, editor: Api, translator: Api, sections: list[str]
+) -> None:
+    """zh-Hans is `reviewed`: the machine draft and its edits are hidden; the approval is
+    the entry's first publication, and a later change of the reviewed text an update."""
+    from feedsvc.jobs import jobs
+    from tests.test_integrity import MarkingTranslator, use_engine
+
+    use_engine(app, MarkingTranslator())
+    doc = {
+        "section": "news/world",
+        "title": "District opens new bridge",
+        "body_html": "<p>The bridge opened.</p>",
+        "published_at": "2026-02-19T09:30:00+08:00",
+    }
+    article_id = editor.post("/articles", doc).json["id"]
+    with app.app_context():
+        jobs().worker.run_pending()
+    client = app.test_client()
+    base = f"/articles/{article_id}/translations/zh-Hans/segments"
+
+    def save(key: str, target: str | None) -> None:
+        segment = next(s for s in translator.get(base).json["items"] if s["key"] == key)
+        change = {"status": "approved"} | ({"target": target} if target else {})
+        answer = translator.patch(
+            f"{base}/{key}", change, headers={"If-Match": f'"{segment["etag"]}"'}
+        )
+        assert answer.status_code == 200, answer.json
+
+    def entry() -> tuple[str, str] | None:
+        root = etree.fromstring(client.get("/zh-hans/news/world/feed.atom").data)
+        found = root.find(f"{ATOM}entry")
+        if found is None:
+            return None
+        return found.findtext(f"{ATOM}published"), found.findtext(f"{ATOM}updated")
+
+    save("title", "区里新桥通车")
+    assert entry() is None, "not shown before every segment is approved"
+    save("body.0.0", "大桥通车了。")
+    assert entry() == ("2026-02-19T01:30:00+00:00", "2026-02-19T01:30:00+00:00")
+    # An English-only edit does not change what zh-Hans readers see.
+    etag = editor.get(f"/articles/{article_id}").headers["ETag"]
+    editor.patch(f"/articles/{article_id}", {"title": "Bridge opens"}, headers={"If-Match": etag})
+    assert entry() == ("2026-02-19T01:30:00+00:00", "2026-02-19T01:30:00+00:00")
+    with app.app_context():
+        jobs().worker.run_pending()  # the new English title goes to the engine
+    assert entry() is None, "the machine title waits for review"
+    save("title", "大桥通车")
+    published, updated = entry() or ("", "")
+    assert published == "2026-02-19T01:30:00+00:00"
+    assert updated > published, "a change of the reviewed text is an update"
+
+
+def test_a_glossary_change_reaches_cached_feeds_and_slug_tags(
+    app: Flask, editor: Api, admin: Api, sections: list[str]
+) -> None:
+    doc = {
+        "section": "news/world",
+        "title": "District opens new bridge",
+        "body_html": "<p>The bridge opened.</p>",
+        "tags": ["hong-kong"],
+    }
+    article_id = editor.post("/articles", doc).json["id"]
+    with app.app_context(), database().session() as session:
+        from feedsvc.domain import Variant, VariantOrigin, VariantStatus
+        from feedsvc.store import Store
+
+        store = Store(session)
+        article = store.articles.get(article_id)
+        store.variants.save(
+            Variant(
+                article.id,
+                "zh-Hans",
+                "新桥通车",
+                None,
+                "<p>新桥通车。</p>",
+                VariantOrigin.HUMAN,
+                VariantStatus.REVIEWED,
+                article.revision,
+                article.updated_at,
+            ),
+            article.section_path,
+        )
+    client = app.test_client()
+
+    def terms() -> set[str]:
+        entry = etree.fromstring(client.get("/zh-hans/news/feed.atom").data).find(f"{ATOM}entry")
+        return {c.get("term") for c in entry.findall(f"{ATOM}category")}
+
+    assert "hong-kong" in terms()  # now cached
+    admin.post("/glossary/zh-Hans", {"source_term": "Hong Kong", "target_term": "香港"})
+    assert "香港" in terms() and "hong-kong" not in terms()

@@ -118,9 +118,11 @@ class ArticleRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Set when text, image, tags or author change after first publication: a feed entry's
-    # updated (None: the entry reads as it was first published).
+    # When what readers see changed after first publication, for a feed entry's updated
+    # (None: it reads as first published). revised_at: anything shown in the source
+    # language; shared_revised_at: what every language shows (author, image, tags, source).
     revised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    shared_revised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     section: Mapped[SectionRow] = relationship(lazy="joined", innerjoin=True)
 
@@ -144,6 +146,7 @@ class VariantRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # see ArticleRow
+    shown_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # first in a feed
 
 
 class SegmentRow(Base):

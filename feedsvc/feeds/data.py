@@ -11,7 +11,7 @@ from babel import Locale
 from flask_babel import force_locale, gettext
 
 from .. import urls
-from ..config import SOURCE_LANGUAGE, Language, PublishPolicy, Settings
+from ..config import SOURCE_LANGUAGE, Language, Settings
 from ..domain import Article, NotFound, Section, Variant, VariantOrigin, VariantStatus
 from ..i18n import babel_locale
 from ..store import Store
@@ -46,12 +46,18 @@ def _to_second(moment: datetime) -> datetime:
     return moment.replace(microsecond=0)
 
 
+def _tag_key(text: str) -> str:
+    return " ".join(text.replace("-", " ").replace("_", " ").casefold().split())
+
+
 def lead(body_html: str, limit: int = 280) -> str | None:
     """The opening text of an article, for previews when it has no summary: readers show
-    the summary (or the start of the content) in their lists."""
-    text = " ".join(
-        lxml.html.fragment_fromstring(body_html, create_parent="div").text_content().split()
-    )
+    the summary (or the start of the content) in their lists. The first paragraph, or
+    else every text, each followed by a space."""
+    root = lxml.html.fragment_fromstring(body_html, create_parent="div")
+    paragraphs = (" ".join(p.text_content().split()) for p in root.iter("p"))
+    text = next((p for p in paragraphs if p), "") or " ".join(" ".join(root.itertext()).split())
+    text = text.strip()
     if len(text) <= limit:
         return text or None
     cut_at = text.rfind(" ", 0, limit)
@@ -60,9 +66,7 @@ def lead(body_html: str, limit: int = 280) -> str | None:
 
 def publishable(language: Language) -> tuple[VariantStatus, ...]:
     """Variant statuses that a language's policy lets into feeds and pages."""
-    if language.policy is PublishPolicy.REVIEWED:
-        return (VariantStatus.REVIEWED,)
-    return (VariantStatus.MACHINE_TRANSLATED, VariantStatus.REVIEWED)
+    return language.shown
 
 
 def statuses_by_language(settings: Settings) -> dict[str, tuple[VariantStatus, ...]]:
@@ -238,9 +242,9 @@ class FeedBuilder:
                 max(
                     moment
                     for moment in (
-                        article.published_at,
-                        article.revised_at,
-                        variant.revised_at if variant else None,
+                        (article.published_at, article.shared_revised_at, variant.revised_at)
+                        if variant
+                        else (article.published_at, article.revised_at)
                     )
                     if moment is not None
                 )
@@ -281,18 +285,15 @@ class FeedBuilder:
         return Translation(provenance, SOURCE_LANGUAGE, original, None, note, label, tag)
 
     def _tag_name(self, tag: str, lang: str) -> str:
-        """A tag in the feed's language where the glossary or the translation memory has
-        it; as written otherwise."""
+        """A tag in the feed's language where the glossary has it ("hong-kong" matches the
+        term "Hong Kong"); as written otherwise. Not from the translation memory: it holds
+        sentences, and a feed would have to be invalidated by every approval."""
         if lang == SOURCE_LANGUAGE:
             return tag
         if lang not in self._tag_names:
             glossary = self.store.glossary.terms(SOURCE_LANGUAGE, lang)
-            self._tag_names[lang] = {t.source_term.casefold(): t.target_term for t in glossary}
-        known = self._tag_names[lang]
-        if tag.casefold() not in known:
-            remembered = self.store.memory.lookup(SOURCE_LANGUAGE, lang, [tag])
-            known[tag.casefold()] = remembered.get(tag, tag)
-        return known[tag.casefold()]
+            self._tag_names[lang] = {_tag_key(t.source_term): t.target_term for t in glossary}
+        return self._tag_names[lang].get(_tag_key(tag), tag)
 
     def opml(self, languages: list[Language], leaves_only: bool = False) -> Opml:
         """A folder per language holding its site feed and a folder per section that has

@@ -15,17 +15,10 @@ from . import rows
 from .base import Repository
 
 # What a reader of an entry sees: a change of these after first publication moves its
-# updated; a re-import of the same text, a move or a new slug does not.
-SEEN_BY_READERS = (
-    "title",
-    "summary",
-    "body_html",
-    "author",
-    "image_url",
-    "tags",
-    "source_name",
-    "source_url",
-)
+# updated; a re-import of the same text, a move or a new slug does not. The text is the
+# source language's own; the rest every language shows.
+SOURCE_TEXT = ("title", "summary", "body_html")
+SHARED = ("author", "image_url", "tags", "source_name", "source_url")
 
 
 def comparable(value: Any) -> Any:
@@ -140,17 +133,25 @@ class Articles(Repository):
         the article is still at ``expected_revision``: a concurrent writer makes it fail."""
         before = self.get(article_id)
         section = self.store.sections.row(section_path, lock="share")
-        revised = any(
-            name in fields and getattr(before, name) != comparable(fields[name])
-            for name in SEEN_BY_READERS
-        )
+
+        def changed(names: tuple[str, ...]) -> bool:
+            return any(
+                name in fields and getattr(before, name) != comparable(fields[name])
+                for name in names
+            )
+
+        revisions = {}
+        if changed(SHARED):
+            revisions = {"revised_at": now, "shared_revised_at": now}
+        elif changed(SOURCE_TEXT):
+            revisions = {"revised_at": now}
         self._write(
             article_id,
             expected_revision,
             section_id=section.id,
             deleted_at=None,
             updated_at=now,
-            **({"revised_at": now} if revised else {}),
+            **revisions,
             **fields,
         )
         self.store.feeds.touch([before.section_path, section_path], now)

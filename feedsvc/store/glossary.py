@@ -48,6 +48,7 @@ class Glossary(Repository):
             updated_at=now,
         )
         self._flush_unique(source_term, partial(self.session.add, row))
+        self._touch_feeds(now)
         return rows.term(row)
 
     def update(
@@ -69,15 +70,21 @@ class Glossary(Repository):
             )
 
         self._flush_unique(source_term, change)
+        self._touch_feeds(now)
         return rows.term(row)
 
-    def delete(self, term_id: int) -> None:
+    def delete(self, term_id: int, now: datetime) -> None:
         try:
             with self.session.begin_nested():
                 self.session.delete(self._row(term_id))
                 self.session.flush()
         except StaleDataError as exc:  # deleted by a concurrent writer
             raise NotFound(f"no glossary term with id {term_id}") from exc
+        self._touch_feeds(now)
+
+    def _touch_feeds(self, now: datetime) -> None:
+        """Feeds show tags through the glossary: every cached feed is stale now."""
+        self.store.feeds.touch([section.path for section in self.store.sections.all()], now)
 
     def _flush_unique(self, source_term: str, change: Callable[[], None]) -> None:
         """Apply ``change`` in a savepoint; a clash with another term is a Conflict."""

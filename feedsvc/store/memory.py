@@ -48,19 +48,6 @@ class Memory(Repository):
             )
         return found
 
-    def lookup(self, source_lang: str, target_lang: str, sources: Iterable[str]) -> dict[str, str]:
-        """Approved targets of exact sources (no placeholders), read only: for short texts
-        such as tags, outside any job."""
-        by_hash = {source_hash(source): source for source in sources}
-        found = self.session.execute(
-            select(MemoryRow.source_hash, MemoryRow.target).where(
-                MemoryRow.source_lang == source_lang,
-                MemoryRow.target_lang == target_lang,
-                MemoryRow.source_hash.in_(list(by_hash)),
-            )
-        )
-        return {by_hash[digest]: target for digest, target in found}
-
     def remember(
         self,
         source_lang: str,

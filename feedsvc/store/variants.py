@@ -5,7 +5,7 @@ re-cut of a changed article. Each write names, in SQL, the state it was decided 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import case, func, or_, select, update
@@ -25,10 +25,10 @@ from ..domain import (
 from . import rows
 from .base import Repository
 
-# A variant's first text is not a revision; a later change of its text, or between
-# machine-translated and reviewed, is (feed entries show both).
-REVISING = ("title", "summary", "body_html")
-SHOWN = (VariantStatus.MACHINE_TRANSLATED.value, VariantStatus.REVIEWED.value)
+# What a change of makes a revision of a shown variant: its text, and its provenance
+# (machine-translated ↔ reviewed, which feed entries state).
+REVISING = ("title", "summary", "body_html", "origin", "status")
+SHOWN = (VariantStatus.MACHINE_TRANSLATED, VariantStatus.REVIEWED)
 
 
 class SegmentsChanged(Exception):
@@ -53,10 +53,15 @@ class Variants(Repository):
         )
         return rows.variant(row) if row else None
 
-    def save(self, variant: Variant, section_path: str) -> bool:
+    def save(
+        self, variant: Variant, section_path: str, shown: Collection[VariantStatus] = SHOWN
+    ) -> bool:
         """Insert or replace the variant of (article, lang), unless the stored one was made
         from a newer source revision (False then). Its updated time, and the feeds that show
-        it, move only when what readers see changes: text, status or origin."""
+        it, move only when what readers see changes: text, status or origin. ``shown``: the
+        statuses the language's policy publishes. The first time the variant has one of
+        them is its first publication (``shown_at``); a later change of its text, or of
+        its status among them, is a revision (``revised_at``, a feed entry's updated)."""
         visible = {
             "title": variant.title,
             "summary": variant.summary,
@@ -65,13 +70,16 @@ class Variants(Repository):
             "status": variant.status.value,
         }
         bookkeeping = {"source_revision": variant.source_revision, "engine": variant.engine}
+        now = variant.updated_at
+        is_shown = variant.status in shown
         inserted = self.session.scalar(
             rows.upsert_insert(self.session, VariantRow)
             .values(
                 article_id=variant.article_id,
                 lang=variant.lang,
-                created_at=variant.updated_at,
-                updated_at=variant.updated_at,
+                created_at=now,
+                updated_at=now,
+                shown_at=now if is_shown else None,
                 **visible,
                 **bookkeeping,
             )
@@ -89,20 +97,18 @@ class Variants(Repository):
             if row.source_revision > variant.source_revision:
                 return False
             changed = any(getattr(row, name) != value for name, value in visible.items())
-            revised = any(getattr(row, name) != visible[name] for name in REVISING) or (
-                row.status in SHOWN
-                and variant.status.value in SHOWN
-                and row.status != visible["status"]
-            )
+            if changed and is_shown:
+                if row.shown_at is None:
+                    row.shown_at = now
+                elif any(getattr(row, name) != visible[name] for name in REVISING):
+                    row.revised_at = now
             for name, value in (visible | bookkeeping).items():
                 setattr(row, name, value)
             if changed:
-                row.updated_at = variant.updated_at
-            if revised:
-                row.revised_at = variant.updated_at
+                row.updated_at = now
             self.session.flush()
         if changed:
-            self.store.feeds.touch([section_path], variant.updated_at)
+            self.store.feeds.touch([section_path], now)
         return True
 
     def withdraw(self, article_id: int, lang: str, section_path: str, now: datetime) -> bool:

@@ -377,7 +377,7 @@ def get_translation(article_id: int, lang_tag: str) -> Response:
 
 def reviewer(language: Language) -> Reviewer:
     token: ApiToken = g.token
-    return Reviewer(store(), language.tag, f"token:{token.id} {token.name}")
+    return Reviewer(store(), language, f"token:{token.id} {token.name}")
 
 
 def segment_review(segment: SegmentState, lang: str, terms: list[qa.Term]) -> SegmentReview:
@@ -522,7 +522,7 @@ def replace_glossary_term(lang_tag: str, term_id: int) -> Response:
 @requires(*EDITORS)
 def delete_glossary_term(lang_tag: str, term_id: int) -> Response:
     term_of(target_language(lang_tag), term_id)
-    store().glossary.delete(term_id)
+    store().glossary.delete(term_id, utcnow())
     commit()
     return Response(status=204)
 

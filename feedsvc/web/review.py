@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from .. import qa
+from ..articles import utcnow
 from ..config import SOURCE_LANGUAGE, Language
 from ..db import after_request_session, database, request_session
 from ..domain import DomainError, Invalid, NotFound, Role, SegmentStatus
@@ -219,7 +220,7 @@ def editor(lang_tag: str, article_id: int) -> str:
 @signed_in
 def change_segment(lang_tag: str, article_id: int, key: str) -> Response:
     language = language_for(lang_tag)
-    work = Reviewer(store(), language.tag, actor())
+    work = Reviewer(store(), language, actor())
     action = request.form.get("action", "save")
     etag = request.form.get("etag") or None
     try:
@@ -247,7 +248,7 @@ def change_segment(lang_tag: str, article_id: int, key: str) -> Response:
 def approve_unchanged(lang_tag: str, article_id: int) -> Response:
     language = language_for(lang_tag)
     try:
-        count = Reviewer(store(), language.tag, actor()).approve_unchanged(article_id)
+        count = Reviewer(store(), language, actor()).approve_unchanged(article_id)
     except NotFound:
         abort(404)
     request_session().commit()
@@ -284,7 +285,7 @@ def import_file(lang_tag: str) -> str | tuple[str, int]:
     except Invalid as exc:
         flash(exc.errors[0].detail, "error")
         return render_template("review/import.html", **context(language=language, report=None)), 400
-    report = Reviewer(store(), language.tag, actor()).apply(entries)
+    report = Reviewer(store(), language, actor()).apply(entries)
     request_session().commit()
     return render_template("review/import.html", **context(language=language, report=report))
 
@@ -308,7 +309,7 @@ def glossary_change(lang_tag: str) -> Response:
     keep = form.get("do_not_translate") == "on"
     try:
         if form.get("action") == "delete":
-            st.glossary.delete(int(form.get("id", "0")))
+            st.glossary.delete(int(form.get("id", "0")), utcnow())
         elif form.get("id"):
             update_term(
                 st, int(form["id"]), form.get("source_term", ""), form.get("target_term", ""), keep

@@ -14,13 +14,24 @@ branch_labels = None
 depends_on = None
 
 
+COLUMNS = {
+    "articles": ("revised_at", "shared_revised_at"),
+    "article_variants": ("revised_at", "shown_at"),
+}
+
+
 def upgrade() -> None:
-    for table in ("articles", "article_variants"):
+    for table, columns in COLUMNS.items():
         with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.add_column(sa.Column("revised_at", sa.DateTime(timezone=True), nullable=True))
+            for column in columns:
+                batch_op.add_column(sa.Column(column, sa.DateTime(timezone=True), nullable=True))
+    # Variants published before this revision have been shown since they were made.
+    op.execute("UPDATE article_variants SET shown_at = created_at "
+               "WHERE status IN ('machine_translated', 'reviewed')")
 
 
 def downgrade() -> None:
-    for table in ("article_variants", "articles"):
+    for table, columns in COLUMNS.items():
         with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.drop_column("revised_at")
+            for column in columns:
+                batch_op.drop_column(column)
