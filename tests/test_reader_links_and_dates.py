@@ -15,6 +15,8 @@ from lxml import etree
 
 from feedsvc.db import database
 from feedsvc.demo import load_demo
+from feedsvc.domain import Variant, VariantOrigin, VariantStatus
+from feedsvc.store import Store
 from tests.conftest import Api
 
 BASE = "http://feeds.test"
@@ -136,21 +138,10 @@ def test_feeds_answer_a_cors_preflight(web: FlaskClient) -> None:
     assert revalidated.headers["Access-Control-Allow-Origin"] == "*"
 
 
-def test_tags_are_categories_in_the_feeds_language(
-    app: Flask, editor: Api, admin: Api, sections: list[str]
-) -> None:
-    admin.post("/glossary/zh-Hans", {"source_term": "transport", "target_term": "交通"})
-    doc = {
-        "section": "news/world",
-        "title": "District opens new bridge",
-        "body_html": "<p>The bridge opened.</p>",
-        "tags": ["transport", "Huangpu"],
-    }
-    article_id = editor.post("/articles", doc).json["id"]
+def translated_article(app: Flask, editor: Api, doc: dict[str, object]) -> int:
+    """An article posted through the API with a reviewed zh-Hans variant stored as-is."""
+    article_id = int(editor.post("/articles", doc).json["id"])
     with app.app_context(), database().session() as session:
-        from feedsvc.domain import Variant, VariantOrigin, VariantStatus
-        from feedsvc.store import Store
-
         store = Store(session)
         article = store.articles.get(article_id)
         store.variants.save(
@@ -167,6 +158,20 @@ def test_tags_are_categories_in_the_feeds_language(
             ),
             article.section_path,
         )
+    return article_id
+
+
+def test_tags_are_categories_in_the_feeds_language(
+    app: Flask, editor: Api, admin: Api, sections: list[str]
+) -> None:
+    admin.post("/glossary/zh-Hans", {"source_term": "transport", "target_term": "交通"})
+    doc = {
+        "section": "news/world",
+        "title": "District opens new bridge",
+        "body_html": "<p>The bridge opened.</p>",
+        "tags": ["transport", "Huangpu"],
+    }
+    translated_article(app, editor, doc)
     client = app.test_client()
     for lang, expected in (("en", {"transport", "Huangpu"}), ("zh-hans", {"交通", "Huangpu"})):
         atom = etree.fromstring(client.get(f"/{lang}/feed.atom").data).find(f"{ATOM}entry")
@@ -263,27 +268,7 @@ def test_a_glossary_change_reaches_cached_feeds_and_slug_tags(
         "body_html": "<p>The bridge opened.</p>",
         "tags": ["hong-kong"],
     }
-    article_id = editor.post("/articles", doc).json["id"]
-    with app.app_context(), database().session() as session:
-        from feedsvc.domain import Variant, VariantOrigin, VariantStatus
-        from feedsvc.store import Store
-
-        store = Store(session)
-        article = store.articles.get(article_id)
-        store.variants.save(
-            Variant(
-                article.id,
-                "zh-Hans",
-                "新桥通车",
-                None,
-                "<p>新桥通车。</p>",
-                VariantOrigin.HUMAN,
-                VariantStatus.REVIEWED,
-                article.revision,
-                article.updated_at,
-            ),
-            article.section_path,
-        )
+    translated_article(app, editor, doc)
     client = app.test_client()
 
     def terms() -> set[str]:
