@@ -38,13 +38,24 @@ class Rendered:
         return self.compressed[encoding]
 
 
+@dataclass
+class _Flight:
+    """A render in progress, which requests for the same key wait for."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    result: Rendered | None = None
+    error: BaseException | None = None
+
+
 class RenderCache:
     """A small thread-safe LRU. Keys carry the scope version, so stale entries are never
-    looked up again after a change; they just age out."""
+    looked up again after a change; they just age out. Single flight: while one request
+    renders a key, the others for it wait for that render instead of making their own."""
 
     def __init__(self, max_entries: int = 512) -> None:
         self.max_entries = max_entries
         self._items: OrderedDict[Hashable, Rendered] = OrderedDict()
+        self._flights: dict[Hashable, _Flight] = {}
         self._lock = threading.Lock()
 
     def get_or_render(self, key: Hashable, render: Callable[[], Rendered]) -> Rendered:
@@ -52,12 +63,29 @@ class RenderCache:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
-        rendered = render()  # outside the lock: slow, and two racing renders are equal
-        with self._lock:
-            self._items[key] = rendered
-            while len(self._items) > self.max_entries:
-                self._items.popitem(last=False)
-        return rendered
+            flight = self._flights.get(key)
+            leader = flight is None
+            if flight is None:
+                flight = self._flights[key] = _Flight()
+        if not leader:
+            flight.done.wait()
+            if flight.result is None:
+                raise flight.error or RuntimeError("render failed")
+            return flight.result
+        try:
+            flight.result = render()  # outside the lock: other keys go on meanwhile
+        except BaseException as exc:
+            flight.error = exc
+            raise
+        finally:
+            with self._lock:
+                if flight.result is not None:
+                    self._items[key] = flight.result
+                    while len(self._items) > self.max_entries:
+                        self._items.popitem(last=False)
+                del self._flights[key]
+            flight.done.set()
+        return flight.result
 
     def clear(self) -> None:
         with self._lock:

@@ -12,7 +12,7 @@ from ..feeds.http import RenderCache, Rendered, feed_response
 from ..feeds.model import MEDIA_TYPES
 from ..feeds.render import RENDERERS, render_opml
 from ..metrics import EXTENSION_KEY as METRICS
-from ..urls import DEFAULT_LIMIT
+from ..urls import DEFAULT_LIMIT, feed_url
 from .problems import problem
 from .scope import Scope, current_settings, current_store, resolve
 
@@ -52,11 +52,6 @@ def _bounded(name: str, default: int, high: int) -> int | None:
     return int(raw)
 
 
-def _self_url() -> str:
-    query = request.query_string.decode("latin-1")
-    return current_settings().base_url + request.path + (f"?{query}" if query else "")
-
-
 def _serve(scope: Scope, fmt: str) -> Response:
     page = _bounded("page", 1, MAX_PAGE)
     limit = _bounded("limit", DEFAULT_LIMIT, 100)
@@ -65,7 +60,11 @@ def _serve(scope: Scope, fmt: str) -> Response:
         return problem(400, f"?{name} must be an integer from 1 to {high}.")
     store = current_store()
     version, changed_at = store.feeds.scope(scope.section_path or "")
-    self_url = _self_url()
+    # The parameters that matter make the key (and the self link): any other query
+    # parameter, or a default spelled out, is the same feed and never a new render.
+    self_url = feed_url(
+        current_settings().base_url, scope.language.tag, scope.section_path, fmt, page, limit
+    )
 
     def render() -> Rendered:
         feed_request = FeedRequest(scope.language, scope.section_path, fmt, page, limit, self_url)
@@ -99,7 +98,7 @@ def _opml(languages: list[Language]) -> Response:
         opml = FeedBuilder(store, current_settings()).opml(languages, leaves_only)
         return Rendered(render_opml(opml), MEDIA_TYPES["opml"], changed_at)
 
-    key = (_self_url(), version)
+    key = ("opml", tuple(language.tag for language in languages), leaves_only, version)
     return feed_response(
         cache().get_or_render(key, render), request, current_settings().feed_max_age
     )
