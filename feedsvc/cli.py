@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -151,16 +152,34 @@ def demo_command() -> None:
     )
 
 
-@click.command("serve", help="Serve the app (for production use: gunicorn wsgi:app).")
+@click.command("serve", help="Serve the app with gunicorn (--debug: Werkzeug's dev server).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=lambda: os.cpu_count() or 1,
+    show_default="the number of cores",
+    help="Worker processes.",
+)
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True)
+@click.option("--debug", is_flag=True, help="Werkzeug's server with the debugger, one process.")
 @with_appcontext
-def serve_command(host: str, port: int) -> None:
-    from werkzeug.serving import run_simple
-
+def serve_command(host: str, port: int, workers: int, threads: int, debug: bool) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     click.echo(f"serving {app.extensions['feedsvc.settings'].site_name} on http://{host}:{port}/")
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+    if debug:
+        from werkzeug.serving import run_simple
+
+        run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=True)
+        return
+    from .gunicorn_conf import gunicorn_command
+
+    command, environment = gunicorn_command(host, port, workers, threads)
+    sys.stdout.flush()
+    # Replace this process: gunicorn must import prometheus_client after the
+    # multiprocess directory is set, which this process did long ago.
+    os.execvpe(command[0], command, environment)
 
 
 @click.command("worker", help="Run translation jobs (RQ on Redis when FEEDSVC_REDIS_URL is set).")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 from flask import Flask, Response, g, request
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 EXTENSION_KEY = "feedsvc.metrics"
@@ -37,7 +38,13 @@ class Metrics:
         )
 
     def exposition(self) -> Response:
-        return Response(generate_latest(self.registry), mimetype=CONTENT_TYPE_LATEST)
+        """This process's counts, or under ``feedsvc serve`` (several gunicorn workers,
+        PROMETHEUS_MULTIPROC_DIR set) the sum over every worker."""
+        registry = self.registry
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
 
 
 def init_app(app: Flask) -> Metrics:
