@@ -70,11 +70,6 @@ SUGGESTION_CANDIDATES = 500  # memory entries fetched for a page, however long t
 SUGGESTION_COMPARISONS = 20
 
 
-def suggestions(store: Store, segment: SegmentState, lang: str, limit: int = 3) -> list[Suggestion]:
-    """Translation memory entries whose source resembles this one, best first."""
-    return suggestions_for(store, [segment], lang, limit)[segment.id]
-
-
 def suggestions_for(
     store: Store, segments: Sequence[SegmentState], lang: str, limit: int = 3
 ) -> dict[int, list[Suggestion]]:

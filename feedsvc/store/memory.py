@@ -91,18 +91,6 @@ class Memory(Repository):
             )
         )
 
-    def size(self, source_lang: str, target_lang: str) -> int:
-        count = select(func.count(MemoryRow.id)).where(
-            MemoryRow.source_lang == source_lang, MemoryRow.target_lang == target_lang
-        )
-        return self.session.scalar(count) or 0
-
-    def candidates(
-        self, source_lang: str, target_lang: str, length: int, limit: int = 500
-    ) -> list[tuple[str, str]]:
-        """(source, target) pairs of similar length, for fuzzy suggestions."""
-        return self.candidates_for(source_lang, target_lang, [length], limit)
-
     def candidates_for(
         self, source_lang: str, target_lang: str, lengths: Iterable[int], limit: int = 500
     ) -> list[tuple[str, str]]:

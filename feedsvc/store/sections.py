@@ -47,13 +47,6 @@ class Sections(Repository):
         )
         return self.session.scalar(query)
 
-    def ids(self, paths: list[str]) -> dict[str, int]:
-        """Section ids by path (unknown paths are left out)."""
-        found = self.session.execute(
-            select(SectionRow.path, SectionRow.id).where(SectionRow.path.in_(paths))
-        )
-        return {path: section_id for path, section_id in found}
-
     def add(self, path: str, names: dict[str, str], now: datetime) -> Section:
         parent_path, _, _ = path.rpartition("/")
         parent = self.row(parent_path, lock="share") if parent_path else None
