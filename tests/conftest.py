@@ -8,6 +8,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -51,24 +52,32 @@ def skip_or_fail(reason: str) -> None:
 def postgres_url() -> Iterator[str]:
     """A private schema in the test PostgreSQL, migrated once for the whole session."""
     url = os.environ.get("FEEDSVC_TEST_DATABASE_URL", DEFAULT_PG_URL)
-    conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     try:
-        with psycopg.connect(conninfo, connect_timeout=3, autocommit=True) as conn:
-            schema = f"feedsvc_test_{uuid.uuid4().hex[:12]}"
-            conn.execute(f'CREATE SCHEMA "{schema}"')
+        with migrated_schema(url) as schema_url:
+            yield schema_url
     except psycopg.OperationalError as exc:
         skip_or_fail(f"PostgreSQL not reachable at {url} ({str(exc).strip()[:120]})")
-    schema_url = (
-        make_url(url)
-        .update_query_dict({"options": f"-csearch_path={schema}"})
-        .render_as_string(hide_password=False)
+
+
+@contextmanager
+def migrated_schema(url: str) -> Iterator[str]:
+    """A new migrated schema in the PostgreSQL at ``url`` (its URL), dropped afterwards."""
+    base = make_url(url)
+    conninfo = base.set(drivername="postgresql", query={}).render_as_string(hide_password=False)
+    schema = f"feedsvc_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(conninfo, connect_timeout=3, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    schema_url = base.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+        hide_password=False
     )
     engine = make_engine(schema_url)
     upgrade(engine)
     engine.dispose()
-    yield schema_url
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    try:
+        yield schema_url
+    finally:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.fixture(scope="session")
@@ -110,14 +119,23 @@ def make_config(database_url: str, **overrides: str) -> dict[str, str]:
     } | overrides
 
 
+@contextmanager
+def running_app(database_url: str, **overrides: str) -> Iterator[Flask]:
+    """An app on ``database_url``; its worker thread stopped and engine closed afterwards."""
+    app = create_app(make_config(database_url, **overrides))
+    app.config["TESTING"] = True
+    try:
+        yield app
+    finally:
+        app.extensions["feedsvc.jobs"].dispatcher.stop()
+        with app.app_context():
+            database().engine.dispose()
+
+
 @pytest.fixture
 def app(database_url: str) -> Iterator[Flask]:
-    app = create_app(make_config(database_url))
-    app.config["TESTING"] = True
-    yield app
-    app.extensions["feedsvc.jobs"].dispatcher.stop()
-    with app.app_context():
-        database().engine.dispose()
+    with running_app(database_url) as app:
+        yield app
 
 
 @pytest.fixture

@@ -3,58 +3,37 @@
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from flask import Flask
-from sqlalchemy.engine import make_url
 
-from feedsvc import create_app
 from feedsvc.db import database, make_engine
 from feedsvc.db.migrate import upgrade
 from feedsvc.store import ArticleFilter, Store
-from tests.conftest import Api, article_doc, make_config
+from tests.conftest import Api, article_doc, migrated_schema, running_app
 from tests.test_cli import run
 
 
 @pytest.fixture
 def other_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
     """A second empty, migrated database on the same backend: where an export goes."""
-    if database_url.startswith("sqlite"):
-        url = f"sqlite:///{tmp_path / 'other.sqlite3'}"
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
-        yield url
+    if not database_url.startswith("sqlite"):
+        with migrated_schema(database_url) as url:
+            yield url
         return
-    # PostgreSQL: a schema of its own next to the one the test's app uses.
-    base = make_url(database_url)
-    conninfo = base.set(drivername="postgresql", query={}).render_as_string(hide_password=False)
-    schema = f"feedsvc_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    url = base.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-        hide_password=False
-    )
+    url = f"sqlite:///{tmp_path / 'other.sqlite3'}"
     engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
     yield url
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.fixture
 def other_app(other_database_url: str) -> Iterator[Flask]:
-    app = create_app(make_config(other_database_url))
-    app.config["TESTING"] = True
-    yield app
-    app.extensions["feedsvc.jobs"].dispatcher.stop()
-    with app.app_context():
-        database().engine.dispose()
+    with running_app(other_database_url) as app:
+        yield app
 
 
 def import_file(app: Flask, path: Path) -> str:

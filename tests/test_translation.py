@@ -351,14 +351,7 @@ def test_jobs_go_through_rq_on_redis(
         queue = Queue("feedsvc-translation", connection=connection)
         assert queue.count == 1, "the job went to Redis"
         env = _worker_env(database_url, packages_dir, FEEDSVC_REDIS_URL=redis_url)
-        worker = subprocess.run(
-            [sys.executable, "-m", "feedsvc.cli", "worker", "--burst"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert worker.returncode == 0, worker.stderr[-2000:]
+        burst_worker(env)
         assert queue.count == 0
         translation = api.get(f"/articles/{article['id']}/translations/zh-Hans").json
         assert translation["job"]["status"] == "done"

@@ -91,6 +91,15 @@ def section_label(section: Section, lang: str) -> str:
     return section.names.get(lang) or section.names.get(SOURCE_LANGUAGE) or section.slug
 
 
+def feed_title(site: str, sections: dict[str, Section], section_path: str | None, lang: str) -> str:
+    """Site, language and section: readers list feeds by title, and the same section in two
+    languages must not read the same ("feedsvc News — 中文 (简体) — 新闻")."""
+    parts = [site, language_name(lang, lang)]
+    if section_path:
+        parts.append(breadcrumb(sections, section_path, lang))
+    return " — ".join(parts)
+
+
 def breadcrumb(sections: dict[str, Section], path: str, lang: str) -> str:
     parts = path.split("/")
     labels = [
@@ -174,12 +183,7 @@ class FeedBuilder:
         return title, gettext("Latest news in %(section)s", section=crumb)
 
     def feed_title(self, section_path: str | None, lang: str) -> str:
-        """Site, language and section: readers list feeds by title, and the same section
-        in two languages must not read the same ("feedsvc News — 中文 (简体) — 新闻")."""
-        parts = [self.settings.site_name, language_name(lang, lang)]
-        if section_path:
-            parts.append(breadcrumb(self.sections, section_path, lang))
-        return " — ".join(parts)
+        return feed_title(self.settings.site_name, self.sections, section_path, lang)
 
     def _paging(self, request: FeedRequest, pages: int) -> Paging:
         def url(number: int) -> str:

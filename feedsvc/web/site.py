@@ -11,8 +11,8 @@ from ..config import SOURCE_LANGUAGE
 from ..domain import Article
 from ..domain import NotFound as NoSuchThing
 from ..feeds.data import (
-    FeedBuilder,
     breadcrumb,
+    feed_title,
     language_name,
     publishable,
     section_label,
@@ -31,7 +31,8 @@ def _common(scope: Scope) -> dict[str, object]:
     settings = current_settings()
     g.page_language = scope.language.tag  # the UI speaks the page's language
     # The feed's own title, never the page's (an article's).
-    name = FeedBuilder(current_store(), settings).feed_title(scope.section_path, scope.language.tag)
+    sections = {s.path: s for s in current_store().sections.all()} if scope.section_path else {}
+    name = feed_title(settings.site_name, sections, scope.section_path, scope.language.tag)
     feeds = [
         (
             MEDIA_TYPES[fmt],

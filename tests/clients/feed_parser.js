@@ -3,6 +3,7 @@
 // JSON object on stdout in the shape tests/clients/readers.py reads. The parser takes a
 // string, so the feed is fetched with Node's own fetch(), as apps built on it do.
 const { parseFeed } = require('@rowanmanning/feed-parser');
+const { report } = require('./report');
 
 /** Seconds since the epoch, or null. */
 function seconds(date) {
@@ -10,32 +11,22 @@ function seconds(date) {
 }
 
 async function read(url) {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(30000) });
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    const feed = parseFeed(await response.text());
-    return {
-      error: null,
-      link: feed.url,
-      title: feed.title,
-      items: feed.items.map((item) => ({
-        id: item.id,
-        link: item.url,
-        title: item.title,
-        published: seconds(item.published),
-        updated: seconds(item.updated),
-        categories: item.categories.flatMap((c) => [c.term, c.label].filter(Boolean)),
-      })),
-    };
-  } catch (error) {
-    return { error: String(error), link: null, title: null, items: [] };
-  }
+  const response = await fetch(url, { signal: AbortSignal.timeout(30000) });
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  const feed = parseFeed(await response.text());
+  return {
+    error: null,
+    link: feed.url,
+    title: feed.title,
+    items: feed.items.map((item) => ({
+      id: item.id,
+      link: item.url,
+      title: item.title,
+      published: seconds(item.published),
+      updated: seconds(item.updated),
+      categories: item.categories.flatMap((c) => [c.term, c.label].filter(Boolean)),
+    })),
+  };
 }
 
-async function main() {
-  const feeds = {};
-  for (const url of process.argv.slice(2)) feeds[url] = await read(url);
-  process.stdout.write(JSON.stringify({ feeds }));
-}
-
-main();
+report(read);

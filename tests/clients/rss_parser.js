@@ -3,6 +3,7 @@
 // stdout in the shape tests/clients/readers.py reads. rss-parser fetches the URL itself,
 // with its own HTTP client, as it does in the apps that use it.
 const Parser = require('rss-parser');
+const { report } = require('./report');
 
 /** Seconds since the epoch, or null: the date as the reader would show it. */
 function seconds(text) {
@@ -20,31 +21,21 @@ function categories(item, atom) {
 
 async function read(url) {
   const parser = new Parser({ timeout: 30000 });
-  try {
-    const feed = await parser.parseURL(url);
-    const atom = url.endsWith('.atom');
-    return {
-      error: null,
-      link: feed.link || null,
-      title: feed.title || null,
-      items: feed.items.map((item) => ({
-        id: item.guid || item.id || null,
-        link: item.link || null,
-        title: item.title ?? null,
-        published: seconds(item.isoDate || item.pubDate),
-        updated: null,
-        categories: categories(item, atom),
-      })),
-    };
-  } catch (error) {
-    return { error: String(error), link: null, title: null, items: [] };
-  }
+  const feed = await parser.parseURL(url);
+  const atom = url.endsWith('.atom');
+  return {
+    error: null,
+    link: feed.link || null,
+    title: feed.title || null,
+    items: feed.items.map((item) => ({
+      id: item.guid || item.id || null,
+      link: item.link || null,
+      title: item.title ?? null,
+      published: seconds(item.isoDate || item.pubDate),
+      updated: null,
+      categories: categories(item, atom),
+    })),
+  };
 }
 
-async function main() {
-  const feeds = {};
-  for (const url of process.argv.slice(2)) feeds[url] = await read(url);
-  process.stdout.write(JSON.stringify({ feeds }));
-}
-
-main();
+report(read);
