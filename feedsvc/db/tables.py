@@ -274,6 +274,35 @@ class FeedScopeRow(Base):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class FeedEntryRow(Base):
+    """What feed pages list, kept in step with every write: one row per article, feed scope
+    (its section, every ancestor, '' for the site) and language it is shown in. A page is
+    then one range of the primary key, however large the store."""
+
+    __tablename__ = "feed_entries"
+    __table_args__ = (Index("ix_feed_entries_article_id", "article_id"),)
+
+    scope: Mapped[str] = mapped_column(String(512), primary_key=True)
+    lang: Mapped[str] = mapped_column(String(35), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)  # "source" or a variant's
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class FeedEntryCountRow(Base):
+    """How many feed entries a scope, language and status has: a feed's last page without
+    counting its entries on every render."""
+
+    __tablename__ = "feed_entry_counts"
+
+    scope: Mapped[str] = mapped_column(String(512), primary_key=True)
+    lang: Mapped[str] = mapped_column(String(35), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    entries: Mapped[int] = mapped_column(Integer)
+
+
 class ApiTokenRow(Base):
     """An API token; only its SHA-256 is stored, the secret is shown once."""
 

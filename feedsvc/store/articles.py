@@ -118,6 +118,7 @@ class Articles(Repository):
         article_id = self.session.scalar(statement)
         if article_id is None:
             return None
+        self.store.feeds.refresh_entries([article_id])
         self.store.feeds.touch([section_path], now)
         return self.get(article_id)
 
@@ -154,6 +155,7 @@ class Articles(Repository):
             **revisions,
             **fields,
         )
+        self.store.feeds.refresh_entries([article_id])
         self.store.feeds.touch([before.section_path, section_path], now)
         return rows.article(self._row(article_id, fresh=True))
 
@@ -169,6 +171,7 @@ class Articles(Repository):
         ``updated_at`` is ``now`` all the same, since sync clients follow this store's changes."""
         before = self.get(article_id)
         self._write(article_id, expected_revision, deleted_at=deleted_at or now, updated_at=now)
+        self.store.feeds.refresh_entries([article_id])
         self.store.feeds.touch([before.section_path], now)
         return rows.article(self._row(article_id, fresh=True))
 

@@ -3,18 +3,37 @@ cached under its scope's version and a bump is exactly an invalidation."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, delete, func, insert, select, union_all
 
-from ..db.tables import ArticleRow, FeedScopeRow, VariantRow
+from ..config import SOURCE_LANGUAGE
+from ..db.tables import (
+    ArticleRow,
+    FeedEntryCountRow,
+    FeedEntryRow,
+    FeedScopeRow,
+    SectionRow,
+    VariantRow,
+)
 from ..domain import Article, Page, Variant, VariantStatus
 from . import rows
-from .articles import ArticleFilter, filtered
 from .base import Repository
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+SOURCE = "source"  # the status of a source-language entry
+SHOWN = (VariantStatus.MACHINE_TRANSLATED.value, VariantStatus.REVIEWED.value)
+
+
+def scopes_of(path: str) -> list[str]:
+    """The feed scopes an article in section ``path`` appears in: the site ('') and the
+    section with each of its ancestors."""
+    parts = path.split("/")
+    return ["", *("/".join(parts[:n]) for n in range(1, len(parts) + 1))]
 
 
 class Feeds(Repository):
@@ -27,29 +46,114 @@ class Feeds(Repository):
         per_page: int,
     ) -> Page[tuple[Article, Variant | None]]:
         """Published articles of a scope, newest first; with ``statuses`` only those with a
-        variant in ``lang`` in one of them (None: the source language, no variant)."""
-        where = ArticleFilter(section_path)
-        query = filtered(select(ArticleRow), where)
-        count = filtered(select(func.count(ArticleRow.id)), where)
-        if statuses is not None:
-            published = (
-                (VariantRow.article_id == ArticleRow.id)
-                & (VariantRow.lang == lang)
-                & (VariantRow.status.in_([s.value for s in statuses]))
+        variant in ``lang`` in one of them (None: the source language, no variant).
+
+        A range of the feed_entries key per status, merged in SQL, and the page's rows by
+        id: the cost is the page's, not the store's. The total is a maintained counter."""
+        scope = section_path or ""
+        keys = [SOURCE] if statuses is None else [status.value for status in statuses]
+        total = self.session.scalar(
+            select(func.coalesce(func.sum(FeedEntryCountRow.entries), 0)).where(
+                FeedEntryCountRow.scope == scope,
+                FeedEntryCountRow.lang == lang,
+                FeedEntryCountRow.status.in_(keys),
             )
-            query = query.join(VariantRow, published).add_columns(VariantRow)
-            count = count.join(VariantRow, published)
-        total = self.session.scalar(count) or 0
-        found = self.session.execute(
-            query.order_by(ArticleRow.published_at.desc(), ArticleRow.id.desc())
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        ).all()
-        items = [
-            (rows.article(row[0]), rows.variant(row[1]) if statuses is not None else None)
-            for row in found
+        )
+        skip = (page - 1) * per_page
+        ranges = [
+            select(FeedEntryRow.published_at, FeedEntryRow.article_id)
+            .where(
+                FeedEntryRow.scope == scope,
+                FeedEntryRow.lang == lang,
+                FeedEntryRow.status == key,
+            )
+            .order_by(FeedEntryRow.published_at.desc(), FeedEntryRow.article_id.desc())
+            .limit(skip + per_page)
+            for key in keys
         ]
-        return Page(items, page, per_page, total)
+        if len(ranges) == 1:
+            merged = ranges[0]
+        else:  # each range a subquery: SQLite takes no LIMIT inside a compound's members
+            members = [select(*r.subquery().c) for r in ranges]
+            merged = union_all(*members).subquery().select()
+        newest_first = merged.selected_columns
+        ids = self.session.scalars(
+            merged.with_only_columns(newest_first.article_id)
+            .order_by(newest_first.published_at.desc(), newest_first.article_id.desc())
+            .limit(per_page)
+            .offset(skip)
+        ).all()
+        articles = self.store.articles.many(ids)
+        variants = {}
+        if statuses is not None:
+            found = self.session.scalars(
+                select(VariantRow).where(VariantRow.article_id.in_(ids), VariantRow.lang == lang)
+            )
+            variants = {row.article_id: rows.variant(row) for row in found}
+        items = [(articles[i], variants.get(i) if statuses is not None else None) for i in ids]
+        return Page(items, page, per_page, total or 0)
+
+    def refresh_entries(self, article_ids: Iterable[int]) -> None:
+        """Bring the feed entries of these articles in line with their rows (called by every
+        write that publishes, moves, withdraws or deletes), and the counters with them."""
+        ids = sorted(set(article_ids))
+        if not ids:
+            return
+        before = Counter(
+            self.session.execute(
+                select(FeedEntryRow.scope, FeedEntryRow.lang, FeedEntryRow.status).where(
+                    FeedEntryRow.article_id.in_(ids)
+                )
+            ).all()
+        )
+        self.session.execute(
+            delete(FeedEntryRow)
+            .where(FeedEntryRow.article_id.in_(ids))
+            .execution_options(synchronize_session=False)
+        )
+        live = self.session.execute(
+            select(ArticleRow.id, ArticleRow.published_at, SectionRow.path)
+            .join(SectionRow, SectionRow.id == ArticleRow.section_id)
+            .where(ArticleRow.id.in_(ids), ArticleRow.deleted_at.is_(None))
+        ).all()
+        shown: dict[int, list[tuple[str, str]]] = {}
+        for article_id, variant_lang, status in self.session.execute(
+            select(VariantRow.article_id, VariantRow.lang, VariantRow.status).where(
+                VariantRow.article_id.in_(ids), VariantRow.status.in_(SHOWN)
+            )
+        ):
+            shown.setdefault(article_id, []).append((variant_lang, status))
+        entries = [
+            {
+                "scope": scope,
+                "lang": entry_lang,
+                "status": status,
+                "published_at": published_at,
+                "article_id": article_id,
+            }
+            for article_id, published_at, path in live
+            for scope in scopes_of(path)
+            for entry_lang, status in [(SOURCE_LANGUAGE, SOURCE), *shown.get(article_id, [])]
+        ]
+        if entries:
+            self.session.execute(insert(FeedEntryRow), entries)
+        after = Counter((e["scope"], e["lang"], e["status"]) for e in entries)
+        after.subtract(before)
+        for (scope, entry_lang, status), delta in sorted(after.items()):  # a fixed lock order
+            if delta:
+                statement = rows.upsert_insert(self.session, FeedEntryCountRow).values(
+                    scope=scope, lang=entry_lang, status=status, entries=delta
+                )
+                self.session.execute(
+                    statement.on_conflict_do_update(
+                        index_elements=[
+                            FeedEntryCountRow.scope,
+                            FeedEntryCountRow.lang,
+                            FeedEntryCountRow.status,
+                        ],
+                        set_={"entries": FeedEntryCountRow.entries + delta},
+                    )
+                )
 
     def published_languages(
         self, article_ids: Sequence[int], statuses: dict[str, Sequence[VariantStatus]]
@@ -78,6 +182,7 @@ class Feeds(Repository):
         for path in paths:
             parts = path.split("/")
             scopes.update("/".join(parts[:n]) for n in range(1, len(parts) + 1))
+        self.session.info.setdefault("touched_scopes", set()).update(scopes)  # feeds/scopes.py
         for scope in sorted(scopes):  # a fixed order: concurrent writers never deadlock
             statement = rows.upsert_insert(self.session, FeedScopeRow).values(
                 path=scope, version=1, changed_at=now

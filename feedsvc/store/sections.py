@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Literal
 from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from ..db.tables import SectionAliasRow, SectionNameRow, SectionRow
+from ..db.tables import ArticleRow, SectionAliasRow, SectionNameRow, SectionRow
 from ..domain import Conflict, NotFound, Section
 from . import rows
 from .base import Repository
@@ -111,6 +111,11 @@ class Sections(Repository):
             self.session.flush()
         except IntegrityError as exc:  # the new path was taken by a concurrent writer
             raise Conflict(f"section {new_path!r} already exists") from exc
+        moved = self.session.scalars(
+            select(ArticleRow.id).where(ArticleRow.section_id.in_(list(old_paths)))
+        ).all()
+        for start in range(0, len(moved), 500):
+            self.store.feeds.refresh_entries(moved[start : start + 500])
         self.store.feeds.touch([*old_paths.values(), *new_paths], now)
         return rows.section(row)
 

@@ -108,6 +108,7 @@ class Variants(Repository):
                 row.updated_at = now
             self.session.flush()
         if changed:
+            self.store.feeds.refresh_entries([variant.article_id])
             self.store.feeds.touch([section_path], now)
         return True
 
@@ -124,6 +125,7 @@ class Variants(Repository):
             .execution_options(synchronize_session=False)
         )
         if result.rowcount:  # type: ignore[attr-defined]
+            self.store.feeds.refresh_entries([article_id])
             self.store.feeds.touch([section_path], now)
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
