@@ -182,6 +182,29 @@ def serve_command(host: str, port: int, workers: int, threads: int, debug: bool)
     os.execvpe(command[0], command, environment)
 
 
+@click.command("publish", help="Write every feed (page 1) and the OPML lists under DIR.")
+@click.option(
+    "--to",
+    "directory",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The directory nginx or a CDN serves (deploy/nginx.conf).",
+)
+@with_appcontext
+def publish_command(directory: Path) -> None:
+    """Each URL as the app answers it, with .gz and .br siblings; files whose bytes did not
+    change are left alone, files of removed sections and languages are deleted."""
+    from .publish import publish_all
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    report = publish_all(app, directory.resolve())
+    for url, status in report.failed:
+        click.echo(f"{url}: the app answered {status}; not published", err=True)
+    click.echo(f"published under {directory.resolve()}: {report.summary()}")
+    if report.failed:
+        sys.exit(1)
+
+
 @click.command("worker", help="Run translation jobs (RQ on Redis when FEEDSVC_REDIS_URL is set).")
 @click.option("--burst", is_flag=True, help="Stop when no job is left to run.")
 @click.option("--poll", default=5.0, show_default=True, help="Seconds between queue checks.")
@@ -327,6 +350,7 @@ COMMANDS = (
     export_command,
     demo_command,
     serve_command,
+    publish_command,
     worker_command,
     models_group,
     glossary_group,

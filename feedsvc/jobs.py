@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -24,8 +24,14 @@ from .store import LeaseLost, Store
 from .translation import ALL_SHOWN, JobRunner
 
 log = logging.getLogger(__name__)
+# A sweep brings what is derived from feed scopes up to date; its argument says whether
+# rendering into this process's cache helps anyone (see feedsvc.publish).
+ScopeSweep = Callable[[bool], object]
 EXTENSION_KEY = "feedsvc.jobs"
 RQ_QUEUE = "feedsvc-translation"
+RQ_SCOPES_QUEUE = "feedsvc-scopes"  # sweeps after scope changes (feedsvc.publish)
+SWEEP_PENDING_KEY = "feedsvc:scope-sweep-pending"
+SWEEP_PENDING_SECONDS = 300  # a lost sweep message blocks new ones at most this long
 MAX_ATTEMPTS = 5
 LEASE = timedelta(minutes=5)
 RETRY = timedelta(seconds=10)
@@ -59,6 +65,7 @@ class Worker:
         self.max_attempts = max_attempts
         self.retry = retry
         self.shown = shown or {}  # language → statuses its policy publishes
+        self.scope_sweeps: list[ScopeSweep] = []  # feedsvc.publish adds its sweep
 
     def backoff(self, attempts: int) -> timedelta:
         return backoff(attempts, self.retry)
@@ -74,11 +81,22 @@ class Worker:
         self._run(job)
         return True
 
-    def run_pending(self) -> int:
+    def run_pending(self, warm_cache: bool = True) -> int:
+        """Run every runnable job, then sweep the scopes they and others changed."""
         ran = 0
         while self.run_next():
             ran += 1
+        self.sweep_scopes(warm_cache)
         return ran
+
+    def sweep_scopes(self, warm_cache: bool = True) -> None:
+        """``warm_cache``: this process serves readers (or shares its cache), so rendering
+        ahead of them helps. A failed sweep changes nothing the next one cannot redo."""
+        for sweep in self.scope_sweeps:
+            try:
+                sweep(warm_cache)
+            except Exception:
+                log.exception("scope sweep failed; the next pass tries again")
 
     def wake_jobs_with_models(self) -> list[int]:
         """Waiting jobs whose language now has a package go back to the queue."""
@@ -146,6 +164,9 @@ class Worker:
 class Dispatcher(Protocol):
     def dispatch(self, job_ids: Iterable[int]) -> None: ...
 
+    def scopes_changed(self) -> None:
+        """A commit changed feed scopes: sweep soon (called after the commit)."""
+
     def stop(self) -> None: ...
 
 
@@ -174,6 +195,11 @@ class ThreadDispatcher:
             self.start()
             self._wake.set()
 
+    def scopes_changed(self) -> None:
+        # Wakes a running thread only: a CLI command (whose app never starts one) leaves
+        # its changes to the server's periodic pass.
+        self._wake.set()
+
     def stop(self) -> None:
         self._stopping.set()
         self._wake.set()
@@ -198,7 +224,9 @@ class RqDispatcher:
         from redis import Redis
         from rq import Queue
 
-        self.queue = Queue(RQ_QUEUE, connection=Redis.from_url(redis_url))
+        self.connection = Redis.from_url(redis_url)
+        self.queue = Queue(RQ_QUEUE, connection=self.connection)
+        self.scopes_queue = Queue(RQ_SCOPES_QUEUE, connection=self.connection)
 
     def dispatch(self, job_ids: Iterable[int]) -> None:
         from redis.exceptions import RedisError
@@ -214,6 +242,19 @@ class RqDispatcher:
                 # The job is safe in the database; the worker's sweep enqueues it later.
                 log.warning("could not enqueue job_id=%d error=%s", job_id, exc)
 
+    def scopes_changed(self) -> None:
+        """At most one sweep waits in the queue: a burst of changes costs one sweep, which
+        clears the flag before it reads the scopes, so no change is left behind."""
+        from redis.exceptions import RedisError
+
+        try:
+            if self.connection.set(SWEEP_PENDING_KEY, "1", nx=True, ex=SWEEP_PENDING_SECONDS):
+                self.scopes_queue.enqueue(
+                    "feedsvc.jobs.run_rq_sweep", job_id=f"feedsvc-sweep-{uuid.uuid4().hex[:12]}"
+                )
+        except RedisError as exc:  # the worker's periodic sweep catches up
+            log.warning("could not enqueue a scope sweep error=%s", exc)
+
     def stop(self) -> None:
         pass
 
@@ -222,6 +263,9 @@ class NoDispatcher:
     """FEEDSVC_WORKER=none: jobs wait in the database for a ``feedsvc worker`` process."""
 
     def dispatch(self, job_ids: Iterable[int]) -> None:
+        pass
+
+    def scopes_changed(self) -> None:
         pass
 
     def stop(self) -> None:
@@ -286,16 +330,32 @@ def jobs() -> JobsExtension:
 _rq_app: Flask | None = None
 
 
-def run_rq_job(job_id: int) -> bool:
-    """The RQ job function: runs in a ``feedsvc worker`` process, with the app from the
-    environment built once per process."""
+def _rq_application() -> Flask:
+    """The app of a ``feedsvc worker`` process, from the environment, built once."""
     global _rq_app
     if _rq_app is None:
         from . import create_app
 
         _rq_app = create_app()
-    with _rq_app.app_context():
-        return _rq_app.extensions[EXTENSION_KEY].worker.run_next(job_id)
+    return _rq_app
+
+
+def run_rq_job(job_id: int) -> bool:
+    """The RQ job function of a translation job."""
+    app = _rq_application()
+    with app.app_context():
+        return app.extensions[EXTENSION_KEY].worker.run_next(job_id)
+
+
+def run_rq_sweep() -> None:
+    """The RQ job function of a scope sweep. The flag goes first: a change committed from
+    now on queues another sweep, one committed before is seen by this one."""
+    app = _rq_application()
+    extension: JobsExtension = app.extensions[EXTENSION_KEY]
+    if isinstance(extension.dispatcher, RqDispatcher):
+        extension.dispatcher.connection.delete(SWEEP_PENDING_KEY)
+    with app.app_context():
+        extension.worker.sweep_scopes()
 
 
 def run_worker(app: Flask, burst: bool, poll: float) -> None:
@@ -312,12 +372,15 @@ def run_worker(app: Flask, burst: bool, poll: float) -> None:
             threading.Thread(
                 target=_sweep_loop, args=(worker, extension.dispatcher, stop, poll), daemon=True
             ).start()
-        RqWorker([queue], connection=queue.connection).work(burst=burst, with_scheduler=False)
+        RqWorker([queue, extension.dispatcher.scopes_queue], connection=queue.connection).work(
+            burst=burst, with_scheduler=False
+        )
         stop.set()
         return
     while True:
         worker.wake_jobs_with_models()
-        ran = worker.run_pending()
+        # No Redis: this process's render cache serves no reader, so it only publishes.
+        ran = worker.run_pending(warm_cache=False)
         if burst and not ran:
             return
         if not ran:
@@ -333,6 +396,7 @@ def sweep_due_jobs(worker: Worker, dispatcher: RqDispatcher) -> None:
             if job.run_after <= worker.clock()
         ]
     dispatcher.dispatch(sorted(set(due) | set(woken)))
+    worker.sweep_scopes()  # changes whose sweep message was lost
 
 
 def _sweep_loop(

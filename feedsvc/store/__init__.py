@@ -11,6 +11,7 @@ from .feeds import EPOCH, Feeds
 from .glossary import Glossary
 from .jobs import Jobs, LeaseLost
 from .memory import Memory
+from .scopes import Scopes
 from .sections import Sections
 from .tokens import Tokens, token_digest
 from .variants import Segments, Variants
@@ -32,3 +33,4 @@ class Store:
         self.jobs = Jobs(self)
         self.tokens = Tokens(self)
         self.feeds = Feeds(self)
+        self.scopes = Scopes(self)
