@@ -34,9 +34,11 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
 
     from flask_wtf.csrf import CSRFProtect
 
+    from .feeds import scopes
     from .feeds.http import RenderCache
     from .web import api, feeds, ops, problems, review, scope, site
 
+    scopes.init_app(app, database, settings.scope_poll_seconds)
     app.extensions[feeds.CACHE_KEY] = RenderCache()
     app.url_map.converters["lang"] = scope.language_converter(settings)
     app.url_map.converters["section"] = scope.SectionPathConverter

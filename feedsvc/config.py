@@ -62,6 +62,7 @@ class Settings:
     max_request_bytes: int = 1_048_576
     feed_max_age: int = 300  # seconds readers and proxies may reuse a feed
     redis_url: str | None = None
+    scope_poll_seconds: float = 1.0  # SQLite: how often a process looks for others' writes
     argos_packages_dir: str | None = None
     worker: str = (
         "thread"  # "thread": run jobs in this process; "none": leave them to `feedsvc worker`
@@ -159,6 +160,16 @@ def _positive_int(value: str, variable: str) -> int:
     return number
 
 
+def _positive_seconds(value: str, variable: str) -> float:
+    try:
+        number = float(value)
+    except ValueError as exc:
+        raise ConfigError(f"{variable}: {value!r} is not a number of seconds") from exc
+    if not 0 < number <= 3600:
+        raise ConfigError(f"{variable}: must be more than 0 and at most 3600, got {value}")
+    return number
+
+
 def _secret_key(instance_path: Path) -> str:
     """A random key kept in the instance folder, so a demo needs no setup."""
     key_file = instance_path / "secret_key"
@@ -205,6 +216,8 @@ def load_settings(instance_path: Path, environ: Mapping[str, str] | None = None)
         if not redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise ConfigError("FEEDSVC_REDIS_URL: must start with redis://, rediss:// or unix://")
         values["redis_url"] = redis_url
+    if (poll := get("SCOPE_POLL_SECONDS")) is not None:
+        values["scope_poll_seconds"] = _positive_seconds(poll, "FEEDSVC_SCOPE_POLL_SECONDS")
     values["argos_packages_dir"] = get("ARGOS_PACKAGES_DIR")
     if (worker := get("WORKER")) is not None:
         if worker not in ("thread", "none"):

@@ -128,6 +128,7 @@ def running_app(database_url: str, **overrides: str) -> Iterator[Flask]:
         yield app
     finally:
         app.extensions["feedsvc.jobs"].dispatcher.stop()
+        app.extensions["feedsvc.scopes"].stop()
         with app.app_context():
             database().engine.dispose()
 

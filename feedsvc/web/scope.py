@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from ..config import Language, Settings
 from ..db import request_session
+from ..feeds.scopes import current_scopes
 from ..schemas import SECTION_PATH_PATTERN
 from ..store import Store
 
@@ -75,8 +76,8 @@ def resolve(lang_tag: str, section_path: str | None = None) -> Scope:
     assert language is not None  # the converter matches configured languages only
     if lang_tag != language.url_tag:
         raise Redirect(_replace_prefix(f"/{lang_tag}", f"/{language.url_tag}"))
-    if section_path is None:
-        return Scope(language, None)
+    if section_path is None or section_path in current_scopes().sections:
+        return Scope(language, section_path)  # no database: the snapshot knows it
     store = current_store()
     if store.sections.exists(section_path):
         return Scope(language, section_path)
