@@ -35,11 +35,11 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     from flask_wtf.csrf import CSRFProtect
 
     from .feeds import scopes
-    from .feeds.http import RenderCache
+    from .feeds.shared import render_cache
     from .web import api, feeds, ops, problems, review, scope, site
 
     scopes.init_app(app, database, settings.scope_poll_seconds)
-    app.extensions[feeds.CACHE_KEY] = RenderCache()
+    app.extensions[feeds.CACHE_KEY] = render_cache(settings)
     app.url_map.converters["lang"] = scope.language_converter(settings)
     app.url_map.converters["section"] = scope.SectionPathConverter
     problems.register(app, api.bp.url_prefix or "/api")

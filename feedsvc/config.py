@@ -62,6 +62,8 @@ class Settings:
     max_request_bytes: int = 1_048_576
     feed_max_age: int = 300  # seconds readers and proxies may reuse a feed
     redis_url: str | None = None
+    redis_prefix: str = "feedsvc:"  # keys of the shared render cache start with this
+    render_cache_seconds: int = 86_400  # how long Redis keeps a rendered feed
     scope_poll_seconds: float = 1.0  # SQLite: how often a process looks for others' writes
     argos_packages_dir: str | None = None
     worker: str = (
@@ -216,6 +218,8 @@ def load_settings(instance_path: Path, environ: Mapping[str, str] | None = None)
         if not redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise ConfigError("FEEDSVC_REDIS_URL: must start with redis://, rediss:// or unix://")
         values["redis_url"] = redis_url
+    if (prefix := get("REDIS_PREFIX")) is not None:
+        values["redis_prefix"] = prefix
     if (poll := get("SCOPE_POLL_SECONDS")) is not None:
         values["scope_poll_seconds"] = _positive_seconds(poll, "FEEDSVC_SCOPE_POLL_SECONDS")
     values["argos_packages_dir"] = get("ARGOS_PACKAGES_DIR")
@@ -239,6 +243,7 @@ def load_settings(instance_path: Path, environ: Mapping[str, str] | None = None)
         ("JOB_LEASE_SECONDS", "job_lease_seconds"),
         ("JOB_RETRY_SECONDS", "job_retry_seconds"),
         ("JOB_MAX_ATTEMPTS", "job_max_attempts"),
+        ("RENDER_CACHE_SECONDS", "render_cache_seconds"),
     ):
         if (number := get(name)) is not None:
             values[key] = _positive_int(number, f"FEEDSVC_{name}")

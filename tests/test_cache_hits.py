@@ -4,24 +4,34 @@ SQL is counted with engine events on the requesting thread (the test client runs
 request there): a hit must execute no statement and check out no connection, while a miss
 after a change must execute some, so the count can tell the two apart. Other processes'
 writes are seen within the documented bound (``feeds/scopes.py``): two apps on one
-database, as two gunicorn workers would be.
+database here, and real gunicorn workers with Redis below.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import threading
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from flask import Flask
 from sqlalchemy import Engine, event
 
 from feedsvc.db import database
 from feedsvc.demo import load_demo
-from tests.conftest import Api, running_app
+from feedsvc.feeds.http import Rendered
+from feedsvc.feeds.shared import RedisRenders
+from tests.conftest import Api, make_config, running_app, skip_or_fail
+from tests.live_server import GunicornServer
 
 BASE = "http://feeds.test"
 # A site feed, section feeds (one nested), both OPML lists.
@@ -158,3 +168,117 @@ def test_a_write_in_another_app_is_served_within_the_bound(
         created = editor.post("/sections", {"path": "weather", "names": {"en": "Weather"}})
         assert created.status_code == 201
         assert client.get("/en/weather/feed.atom").status_code == 200
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    url = os.environ.get("FEEDSVC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url, socket_timeout=3).ping()
+    except redis.RedisError as exc:
+        skip_or_fail(f"Redis not reachable at {url} ({exc})")
+    yield url
+
+
+@pytest.fixture
+def redis_prefix(redis_url: str) -> Iterator[str]:
+    """A key prefix of this test's own; only its keys are deleted afterwards."""
+    prefix = f"feedsvc-test-{uuid.uuid4().hex[:12]}:"
+    yield prefix
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(match=f"{prefix}*"))
+    if keys:
+        client.delete(*keys)
+
+
+def test_redis_lock_lets_one_of_many_processes_render(redis_url: str, redis_prefix: str) -> None:
+    """Eight caches with clients of their own (as eight workers would have) miss at once."""
+    calls: list[int] = []
+
+    def render() -> Rendered:
+        calls.append(1)
+        time.sleep(0.2)  # long enough for every other one to find the lock taken
+        return Rendered(b"<feed/>", "application/atom+xml", datetime.now(UTC))
+
+    barrier = threading.Barrier(8)
+
+    def worker(_n: int) -> bytes:
+        shared = RedisRenders(redis.Redis.from_url(redis_url), redis_prefix, 60)
+        barrier.wait(10)
+        rendered = shared.get_or_render(("http://feeds.test/en/feed.atom", 7), render)
+        assert rendered.encoded("gzip")  # every encoding came along from Redis
+        return rendered.body
+
+    with ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(worker, range(8))) == [b"<feed/>"] * 8
+    assert calls == [1]
+
+
+def test_without_redis_a_worker_renders_alone(redis_prefix: str) -> None:
+    unreachable = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
+    shared = RedisRenders(unreachable, redis_prefix, 60)
+    made = Rendered(b"{}", "application/feed+json", datetime.now(UTC))
+    assert shared.get_or_render("key", lambda: made) is made
+
+
+def feed_renders(server: GunicornServer) -> float:
+    """``feedsvc_feed_renders`` summed over every worker (multiprocess metrics)."""
+    text = server.request("GET", "/metrics").body.decode()
+    return sum(
+        float(value)
+        for value in re.findall(r"^feedsvc_feed_renders_total\{.*\} (\S+)$", text, re.M)
+    )
+
+
+@pytest.fixture
+def serve_with_redis(
+    database_url: str, tmp_path: Path, redis_url: str, redis_prefix: str
+) -> Iterator[Callable[[], GunicornServer]]:
+    servers: list[GunicornServer] = []
+
+    def start() -> GunicornServer:
+        config = make_config(
+            database_url,
+            FEEDSVC_REDIS_URL=redis_url,
+            FEEDSVC_REDIS_PREFIX=redis_prefix,
+            FEEDSVC_SCOPE_POLL_SECONDS=str(POLL),
+        ) | {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")}
+        (tmp_path / "metrics").mkdir()
+        server = GunicornServer.start(config, tmp_path / "gunicorn", workers=4)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def test_32_concurrent_requests_after_a_change_render_once_across_workers(
+    demo: Flask, editor: Api, serve_with_redis: Callable[[], GunicornServer]
+) -> None:
+    server = serve_with_redis()
+    url = "/en/news/feed.atom"
+    # First sight: requests on new connections reach several workers; one renders.
+    for _ in range(8):
+        assert server.request("GET", url).status == 200
+    assert feed_renders(server) == 1
+
+    # Written by another process (this one); every worker learns of it within the bound.
+    edit_title_in_news(editor, "One render for everyone")
+    time.sleep(BOUND)
+    before = feed_renders(server)
+    barrier = threading.Barrier(32)
+
+    def read(_n: int) -> tuple[int, bytes]:
+        connection = server.connection()
+        barrier.wait(30)
+        reply = server.request("GET", url, connection=connection)
+        return reply.status, reply.body
+
+    with ThreadPoolExecutor(32) as pool:
+        replies = list(pool.map(read, range(32)))
+    assert {status for status, _ in replies} == {200}
+    assert len({body for _, body in replies}) == 1
+    assert b"One render for everyone" in replies[0][1]
+    assert feed_renders(server) - before == 1
+    assert not server.trouble(), server.log()[-5000:]

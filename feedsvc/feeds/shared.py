@@ -1,0 +1,123 @@
+"""The render cache shared by every worker (Redis), so one change costs one render.
+
+Each gunicorn worker keeps its own LRU in front (``RenderCache``); on a miss there, the
+one request of that process asks Redis. A rendered feed is a hash (body, gzip, br and
+the metadata) under ``{prefix}render:{digest of the key}``; the key holds the canonical
+URL and the scope version, so a change just makes new keys and old ones expire after
+``FEEDSVC_RENDER_CACHE_SECONDS``. A miss takes ``{prefix}lock:{digest}`` with
+``SET NX PX`` and a random token; the holder renders and stores, everyone else polls the
+hash until it appears. A holder that dies leaves the lock to expire; a waiter that gives
+up renders itself. Redis trouble never fails a request: it renders as if alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import secrets
+import time
+from collections.abc import Callable, Hashable
+from datetime import datetime
+
+import redis
+
+from ..config import Settings
+from .http import ENCODINGS, RenderCache, Rendered
+
+log = logging.getLogger(__name__)
+
+# Delete the lock only if it is still ours (it may have expired and been taken again).
+RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end"
+
+
+class RedisRenders:
+    """Rendered feeds in Redis, with a lock per key across processes."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        prefix: str,
+        ttl_seconds: int,
+        lock_seconds: float = 30.0,
+        poll_seconds: float = 0.01,
+    ) -> None:
+        self.client = client
+        self.prefix = prefix
+        self.ttl_ms = ttl_seconds * 1000
+        self.lock_ms = int(lock_seconds * 1000)
+        self.poll_seconds = poll_seconds
+        self._release = client.register_script(RELEASE)
+        self._warned = False
+
+    def _name(self, key: Hashable) -> str:
+        return hashlib.sha256(repr(key).encode()).hexdigest()[:40]
+
+    def get_or_render(self, key: Hashable, render: Callable[[], Rendered]) -> Rendered:
+        name = self._name(key)
+        entry, lock = f"{self.prefix}render:{name}", f"{self.prefix}lock:{name}"
+        try:
+            if (found := self._load(entry)) is not None:
+                return found
+            token = secrets.token_hex(16)
+            deadline = time.monotonic() + self.lock_ms / 1000
+            wait = self.poll_seconds
+            while True:
+                if self.client.set(lock, token, nx=True, px=self.lock_ms):
+                    try:
+                        # stored by the holder we waited for, between our look and our lock
+                        if (found := self._load(entry)) is not None:
+                            return found
+                        rendered = render()
+                        self._store(entry, rendered)
+                        return rendered
+                    finally:
+                        self._release(keys=[lock], args=[token])
+                time.sleep(wait)
+                wait = min(wait * 1.5, 0.1)
+                if (found := self._load(entry)) is not None:
+                    return found
+                if time.monotonic() > deadline:
+                    log.warning("render lock held too long; rendering here key=%s", name)
+                    return render()
+        except redis.RedisError:
+            if not self._warned:
+                log.warning("shared render cache unavailable; rendering here", exc_info=True)
+                self._warned = True
+            return render()
+
+    def _load(self, entry: str) -> Rendered | None:
+        fields = self.client.hgetall(entry)
+        if not fields:
+            return None
+        meta = json.loads(fields[b"meta"])
+        rendered = Rendered(
+            fields[b"body"], meta["media_type"], datetime.fromisoformat(meta["last_modified"])
+        )
+        rendered.compressed = {name: fields[name.encode()] for name in ENCODINGS}
+        return rendered
+
+    def _store(self, entry: str, rendered: Rendered) -> None:
+        """Every encoding at once: the other workers then compress nothing either."""
+        meta = {
+            "media_type": rendered.media_type,
+            "last_modified": rendered.last_modified.isoformat(),
+        }
+        mapping: dict[str, bytes] = {
+            "meta": json.dumps(meta).encode(),
+            "body": rendered.body,
+            **{name: rendered.encoded(name) for name in ENCODINGS},
+        }
+        with self.client.pipeline() as pipe:
+            pipe.hset(entry, mapping=mapping)  # type: ignore[arg-type]
+            pipe.pexpire(entry, self.ttl_ms)
+            pipe.execute()
+
+
+def render_cache(settings: Settings) -> RenderCache:
+    """The app's render cache: per process, and shared through Redis when configured."""
+    if not settings.redis_url:
+        return RenderCache()
+    client = redis.Redis.from_url(settings.redis_url, socket_timeout=5, health_check_interval=30)
+    shared = RedisRenders(client, settings.redis_prefix, settings.render_cache_seconds)
+    return RenderCache(shared=shared)
