@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import mimetypes
 from dataclasses import dataclass
 from datetime import datetime
@@ -110,6 +111,7 @@ def breadcrumb(sections: dict[str, Section], path: str, lang: str) -> str:
     return " › ".join(labels)
 
 
+@functools.lru_cache(maxsize=256)
 def language_name(tag: str, in_language: str) -> str:
     locale = Locale.parse(babel_locale(in_language))
     return Locale.parse(babel_locale(tag)).get_display_name(locale) or tag
@@ -124,6 +126,9 @@ class FeedBuilder:
         self.base = settings.base_url
         self.sections = {s.path: s for s in store.sections.all()}
         self._tag_names: dict[str, dict[str, str]] = {}  # lang → casefolded tag → name
+        self._provenance_texts: dict[
+            tuple[VariantStatus, VariantOrigin, str], tuple[Provenance, str, str, str]
+        ] = {}
 
     def feed(self, request: FeedRequest) -> Feed:
         lang = request.language
@@ -265,11 +270,20 @@ class FeedBuilder:
         )
 
     def _translation(self, article: Article, variant: Variant, lang: str) -> Translation:
-        source = language_name(SOURCE_LANGUAGE, lang)
         original = urls.article_url(self.base, SOURCE_LANGUAGE, article.id, article.slug)
-        if variant.status is VariantStatus.REVIEWED:
+        key = (variant.status, variant.origin, lang)
+        if key not in self._provenance_texts:  # the same few words on every entry
+            self._provenance_texts[key] = self._provenance(variant.status, variant.origin, lang)
+        provenance, note, label, tag = self._provenance_texts[key]
+        return Translation(provenance, SOURCE_LANGUAGE, original, None, note, label, tag)
+
+    def _provenance(
+        self, status: VariantStatus, origin: VariantOrigin, lang: str
+    ) -> tuple[Provenance, str, str, str]:
+        source = language_name(SOURCE_LANGUAGE, lang)
+        if status is VariantStatus.REVIEWED:
             provenance = Provenance.HUMAN
-            if variant.origin is VariantOrigin.HUMAN:
+            if origin is VariantOrigin.HUMAN:
                 note = gettext("Translated from %(language)s by people.", language=source)
             else:
                 note = gettext(
@@ -286,7 +300,7 @@ class FeedBuilder:
             if provenance is Provenance.HUMAN
             else gettext("Machine translation")
         )
-        return Translation(provenance, SOURCE_LANGUAGE, original, None, note, label, tag)
+        return provenance, note, label, tag
 
     def _tag_name(self, tag: str, lang: str) -> str:
         """A tag in the feed's language where the glossary has it ("hong-kong" matches the

@@ -10,7 +10,9 @@ the same data renders to the same bytes.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
+from collections.abc import Callable
 from datetime import datetime
 from email.utils import format_datetime
 from enum import Enum
@@ -239,8 +241,23 @@ def _add_entry(fg: FeedGenerator, entry: Entry, rss: bool = False) -> None:
         ext.image = (entry.image.url, entry.image.media_type)
 
 
+def xml_1_0(render: Callable[[T], bytes]) -> Callable[[T], bytes]:
+    """Render as is; only when lxml refuses a character XML 1.0 forbids (a ValueError,
+    UnicodeEncodeError for a lone surrogate) render again from a copy without them. Rare
+    in stored text, so the common render never pays for a walk over every string."""
+
+    @functools.wraps(render)
+    def safe(document: T) -> bytes:
+        try:
+            return render(document)
+        except ValueError:
+            return render(xml_safe(document))
+
+    return safe
+
+
+@xml_1_0
 def render_atom(feed: Feed) -> bytes:
-    feed = xml_safe(feed)
     fg = _generator(feed)
     # The feed's first alternate is its HTML page: readers that take the first alternate
     # as the site link (rss-parser, @rowanmanning/feed-parser) must not land on a feed.
@@ -252,8 +269,8 @@ def render_atom(feed: Feed) -> bytes:
     return fg.atom_str(pretty=True)  # type: ignore[no-any-return]
 
 
+@xml_1_0
 def render_rss(feed: Feed) -> bytes:
-    feed = xml_safe(feed)
     fg = _generator(feed)
     links = _feed_links(feed, MEDIA_TYPES["rss"])
     fg.link(href=links[0].href, rel="self", type=links[0].type)
@@ -352,8 +369,8 @@ def _outline(parent: Any, outline: Outline) -> None:
         _outline(element, child)
 
 
+@xml_1_0
 def render_opml(opml: Opml) -> bytes:
-    opml = xml_safe(opml)
     root = etree.Element("opml", {"version": "2.0"})
     head = etree.SubElement(root, "head")
     etree.SubElement(head, "title").text = opml.title

@@ -86,8 +86,10 @@ class Feeds(Repository):
         articles = self.store.articles.many(ids)
         variants = {}
         if statuses is not None:
-            found = self.session.scalars(
-                select(VariantRow).where(VariantRow.article_id.in_(ids), VariantRow.lang == lang)
+            found = self.session.execute(
+                select(*VariantRow.__table__.c).where(
+                    VariantRow.article_id.in_(ids), VariantRow.lang == lang
+                )
             )
             variants = {row.article_id: rows.variant(row) for row in found}
         items = [(articles[i], variants.get(i) if statuses is not None else None) for i in ids]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -66,19 +67,28 @@ def aware(value: datetime | str) -> datetime:
 def _copy(kind: type[T], row: Any, **converted: Any) -> T:
     """A domain object from a row whose columns share its field names; ``converted``
     gives the fields that need more than a copy."""
-    names = (f.name for f in dataclass_fields(kind))  # type: ignore[arg-type]
-    return kind(
-        **{name: getattr(row, name) for name in names if name not in converted}, **converted
-    )
+    values = row._mapping if hasattr(row, "_mapping") else None  # a Core row: by key
+    copied = {
+        name: values[name] if values is not None else getattr(row, name)
+        for name in _field_names(kind)
+        if name not in converted
+    }
+    return kind(**copied, **converted)
 
 
-def section(row: SectionRow) -> Section:
+@functools.cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclass_fields(kind))
+
+
+def section(row: SectionRow | Any, names: dict[str, str] | None = None) -> Section:
+    """A section; ``names`` when the caller read them already (else from the row)."""
     parent_path, _, _ = row.path.rpartition("/")
     return Section(
         id=row.id,
         path=row.path,
         parent_path=parent_path or None,
-        names={name.lang: name.name for name in row.names},
+        names=names if names is not None else {name.lang: name.name for name in row.names},
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
@@ -88,7 +98,12 @@ def article(row: ArticleRow) -> Article:
     return _copy(Article, row, section_path=row.section.path, tags=tuple(row.tags or ()))
 
 
-def variant(row: VariantRow) -> Variant:
+def article_columns(row: Any) -> Article:
+    """An article from a Core row of its columns and its ``section_path``."""
+    return _copy(Article, row, tags=tuple(row.tags or ()))
+
+
+def variant(row: VariantRow | Any) -> Variant:
     return _copy(Variant, row, origin=VariantOrigin(row.origin), status=VariantStatus(row.status))
 
 

@@ -25,8 +25,15 @@ class Sections(Repository):
         self._rows: dict[str, SectionRow] = {}  # path → row, for this unit of work
 
     def all(self) -> list[Section]:
-        found = self.session.scalars(select(SectionRow).order_by(SectionRow.path))
-        return [rows.section(row) for row in found]
+        # Plain columns, not ORM objects: every feed render and page reads them all.
+        names: dict[int, dict[str, str]] = {}
+        for section_id, lang, name in self.session.execute(
+            select(SectionNameRow.section_id, SectionNameRow.lang, SectionNameRow.name)
+        ):
+            names.setdefault(section_id, {})[lang] = name
+        columns = (SectionRow.id, SectionRow.path, SectionRow.created_at, SectionRow.updated_at)
+        found = self.session.execute(select(*columns).order_by(SectionRow.path))
+        return [rows.section(row, names.get(row.id, {})) for row in found]
 
     def get(self, path: str) -> Section:
         return rows.section(self.row(path))
