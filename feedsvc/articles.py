@@ -71,10 +71,20 @@ class Saved:
 class Editor:
     """The editor's operations; one instance per unit of work."""
 
-    def __init__(self, store: Store, targets: Sequence[str] = (), clock: Clock = utcnow) -> None:
+    def __init__(
+        self,
+        store: Store,
+        targets: Sequence[str] = (),
+        clock: Clock = utcnow,
+        defer_jobs: bool = False,
+    ) -> None:
         self.store = store
         self.targets = targets  # the languages every article is translated into
         self.clock = clock
+        # defer_jobs: translation jobs are collected here (article id, language, revision)
+        # instead of inserted one by one; queue_deferred_jobs() inserts them all at once.
+        self.defer_jobs = defer_jobs
+        self.deferred_jobs: list[tuple[int, str, int]] = []
         self._slug_clashes = 0
 
     # -- sections ---------------------------------------------------------
@@ -221,11 +231,18 @@ class Editor:
             )
         return Saved(article, jobs=self._queue_translations(article))
 
+    def queue_deferred_jobs(self) -> tuple[int, ...]:
+        """Insert the deferred translation jobs in one statement; the ids of the new ones."""
+        queued = self.store.jobs.enqueue_many(self.deferred_jobs, self.clock())
+        self.deferred_jobs.clear()
+        return tuple(queued)
+
     def _queue_translations(self, article: Article) -> tuple[int, ...]:
-        queued = (
-            self.store.jobs.enqueue(article.id, lang, article.revision, self.clock())
-            for lang in self.targets
-        )
+        keys = [(article.id, lang, article.revision) for lang in self.targets]
+        if self.defer_jobs:
+            self.deferred_jobs += keys
+            return ()
+        queued = (self.store.jobs.enqueue(*key, self.clock()) for key in keys)
         return tuple(job_id for job_id in queued if job_id is not None)
 
     def _require_section(self, path: str) -> None:

@@ -96,12 +96,13 @@ def import_articles(
     dispatch: Callable[[Iterable[int]], None] = lambda ids: None,
 ) -> ImportReport:
     """Upsert each line; a bad line is reported and skipped, never aborts the rest.
-    Translation jobs into ``targets`` are queued, and dispatched after each batch commits."""
+    Translation jobs into ``targets`` are queued with one INSERT per batch, and dispatched
+    after the batch commits."""
     report = ImportReport()
     for batch in _numbered(lines):
         with database.session() as session:
             store = Store(session)
-            editor = Editor(store, targets)
+            editor = Editor(store, targets, defer_jobs=True)
             queued: list[int] = []
             parsed: list[tuple[int, Line | DomainError]] = []
             for number, text in batch:
@@ -115,12 +116,14 @@ def import_articles(
                 if isinstance(line, Line) and line.doc.external_id
             )
             for number, line in parsed:
+                deferred = len(editor.deferred_jobs)
                 try:
                     if isinstance(line, DomainError):
                         raise line
                     with session.begin_nested():
                         saved = _apply(editor, line, existing.get(line.doc.external_id or ""))
                 except (DomainError, SQLAlchemyError) as exc:
+                    del editor.deferred_jobs[deferred:]  # its savepoint was rolled back
                     report.rejected.append((number, _reason(exc)))
                     continue
                 # A later line with the same external_id in this batch updates this article.
@@ -132,6 +135,7 @@ def import_articles(
                     report.updated += 1
                 else:
                     report.unchanged += 1
+            queued += editor.queue_deferred_jobs()
         dispatch(queued)
         log.info("import batch done lines=%d total=%d", len(batch), report.total)
     return report

@@ -5,7 +5,7 @@ job another worker took over) can change nothing."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +19,7 @@ from . import rows
 from .base import Repository
 
 Backoff = Callable[[int], timedelta]
+ENQUEUE_ROWS = 1000  # rows per multi-row INSERT: 7 parameters each, far below any limit
 
 
 class LeaseLost(Exception):
@@ -42,6 +43,34 @@ class Jobs(Repository):
             .on_conflict_do_nothing()
             .returning(JobRow.id)
         )
+
+    def enqueue_many(self, keys: Iterable[tuple[int, str, int]], now: datetime) -> list[int]:
+        """``enqueue`` for many (article id, language, revision) keys in multi-row INSERTs;
+        the ids of the jobs that did not exist yet, ascending."""
+        unique = list(dict.fromkeys(keys))
+        queued: list[int] = []
+        for start in range(0, len(unique), ENQUEUE_ROWS):
+            values = [
+                {
+                    "article_id": article_id,
+                    "lang": lang,
+                    "revision": revision,
+                    "status": JobStatus.QUEUED.value,
+                    "attempts": 0,
+                    "run_after": now,
+                    "created_at": now,
+                }
+                for article_id, lang, revision in unique[start : start + ENQUEUE_ROWS]
+            ]
+            queued += sorted(
+                self.session.scalars(
+                    rows.upsert_insert(self.session, JobRow)
+                    .values(values)
+                    .on_conflict_do_nothing()
+                    .returning(JobRow.id)
+                )
+            )
+        return queued
 
     def requeue(self, article_id: int, lang: str, revision: int, now: datetime) -> int | None:
         """Run (article revision, language) again, e.g. after a reviewer's reject: a new job,
