@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import db, i18n, jobs, metrics
+from . import db, i18n, jobs, metrics, publish
 from .config import load_settings
 
 __all__ = ["create_app"]
@@ -30,7 +30,8 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     database = db.init_app(app, settings.database_url)
     metrics.init_app(app)
     i18n.init_app(app, settings)
-    jobs.init_app(app, settings, database)
+    extension = jobs.init_app(app, settings, database)
+    publish.init_app(app, settings, database, extension)
 
     from flask_wtf.csrf import CSRFProtect
 

@@ -77,6 +77,8 @@ class Settings:
     job_lease_seconds: int = 300  # a job whose worker died runs again after this
     job_retry_seconds: int = 10  # first retry delay; each further attempt waits 4× longer
     job_max_attempts: int = 5  # then the job ends failed with its last error
+    publish_dir: str | None = None  # static copies of every feed, kept current by the worker
+    eager_render: bool = True  # a changed scope's feeds are rendered before readers ask
 
     @property
     def language_tags(self) -> tuple[str, ...]:
@@ -160,6 +162,30 @@ def _positive_int(value: str, variable: str) -> int:
     if number <= 0:
         raise ConfigError(f"{variable}: must be greater than 0, got {number}")
     return number
+
+
+def _boolean(value: str, variable: str) -> bool:
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{variable}: {value!r} must be on or off (1/0, true/false, yes/no)")
+
+
+def _publish_dir(value: str, variable: str) -> str:
+    """An absolute directory this process can write, or will be able to create: found
+    wrong at start-up, not at the first change hours later. Nothing is created here."""
+    path = Path(value)
+    if not path.is_absolute():
+        raise ConfigError(f"{variable}: {value!r} must be an absolute path")
+    existing = path
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ConfigError(f"{variable}: {str(existing)!r} exists and is not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(f"{variable}: {str(existing)!r} is not writable by this process")
+    return str(path)
 
 
 def _positive_seconds(value: str, variable: str) -> float:
@@ -247,6 +273,10 @@ def load_settings(instance_path: Path, environ: Mapping[str, str] | None = None)
     ):
         if (number := get(name)) is not None:
             values[key] = _positive_int(number, f"FEEDSVC_{name}")
+    if (publish_dir := get("PUBLISH_DIR")) is not None:
+        values["publish_dir"] = _publish_dir(publish_dir, "FEEDSVC_PUBLISH_DIR")
+    if (eager := get("EAGER_RENDER")) is not None:
+        values["eager_render"] = _boolean(eager, "FEEDSVC_EAGER_RENDER")
     secret = get("SECRET_KEY")
     if secret is not None and len(secret) < 16:
         raise ConfigError("FEEDSVC_SECRET_KEY: must be at least 16 characters")

@@ -391,10 +391,15 @@ class ScopeSweep:
     def _fetch(self, url: str) -> Fetched:
         """A GET through the app, as a reader without Accept-Encoding sends it: the bytes
         are the app's by construction, and whatever cache the app keeps is warmed."""
-        response = self.app.test_client().get(url, base_url=self.settings.base_url)
+        # An app context of its own, which the request uses and closes: inside a caller's
+        # context (`feedsvc worker`, tests) requests would share its database session, and
+        # on SQLite its read transaction, so a later sweep would read an earlier snapshot.
+        with self.app.app_context():
+            response = self.app.test_client().get(url, base_url=self.settings.base_url)
+            body = response.get_data()
         if response.headers.get("Content-Encoding"):
             raise RuntimeError(f"{url} came back encoded without Accept-Encoding")
-        return Fetched(response.status_code, response.get_data(), response.last_modified)
+        return Fetched(response.status_code, body, response.last_modified)
 
 
 def watch_scope_changes(database: Database, notify: Callable[[], None]) -> None:

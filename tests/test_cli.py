@@ -26,7 +26,7 @@ def test_help_lists_every_command() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "feedsvc.cli", "--help"], capture_output=True, text=True, check=True
     )
-    for command in ("db", "tokens", "import", "export", "demo", "serve"):
+    for command in ("db", "tokens", "import", "export", "demo", "serve", "publish"):
         assert f"  {command} " in result.stdout
 
 
