@@ -30,7 +30,7 @@ ScopeSweep = Callable[[bool], object]
 EXTENSION_KEY = "feedsvc.jobs"
 RQ_QUEUE = "feedsvc-translation"
 RQ_SCOPES_QUEUE = "feedsvc-scopes"  # sweeps after scope changes (feedsvc.publish)
-SWEEP_PENDING_KEY = "feedsvc:scope-sweep-pending"
+SWEEP_PENDING_KEY = "scope-sweep-pending"  # after FEEDSVC_REDIS_PREFIX
 SWEEP_PENDING_SECONDS = 300  # a lost sweep message blocks new ones at most this long
 MAX_ATTEMPTS = 5
 LEASE = timedelta(minutes=5)
@@ -220,10 +220,11 @@ class ThreadDispatcher:
 class RqDispatcher:
     """Jobs go through RQ on Redis; ``feedsvc worker`` processes run them."""
 
-    def __init__(self, redis_url: str) -> None:
+    def __init__(self, redis_url: str, prefix: str = "feedsvc:") -> None:
         from redis import Redis
         from rq import Queue
 
+        self.sweep_pending_key = prefix + SWEEP_PENDING_KEY
         self.connection = Redis.from_url(redis_url)
         self.queue = Queue(RQ_QUEUE, connection=self.connection)
         self.scopes_queue = Queue(RQ_SCOPES_QUEUE, connection=self.connection)
@@ -248,7 +249,8 @@ class RqDispatcher:
         from redis.exceptions import RedisError
 
         try:
-            if self.connection.set(SWEEP_PENDING_KEY, "1", nx=True, ex=SWEEP_PENDING_SECONDS):
+            pending = self.sweep_pending_key
+            if self.connection.set(pending, "1", nx=True, ex=SWEEP_PENDING_SECONDS):
                 self.scopes_queue.enqueue(
                     "feedsvc.jobs.run_rq_sweep", job_id=f"feedsvc-sweep-{uuid.uuid4().hex[:12]}"
                 )
@@ -311,7 +313,7 @@ def init_app(app: Flask, settings: Settings, database: Database) -> JobsExtensio
     )
     dispatcher: Dispatcher
     if settings.redis_url:
-        dispatcher = RqDispatcher(settings.redis_url)
+        dispatcher = RqDispatcher(settings.redis_url, settings.redis_prefix)
     elif settings.worker == "thread":
         dispatcher = ThreadDispatcher(worker)
     else:
@@ -353,7 +355,7 @@ def run_rq_sweep() -> None:
     app = _rq_application()
     extension: JobsExtension = app.extensions[EXTENSION_KEY]
     if isinstance(extension.dispatcher, RqDispatcher):
-        extension.dispatcher.connection.delete(SWEEP_PENDING_KEY)
+        extension.dispatcher.connection.delete(extension.dispatcher.sweep_pending_key)
     with app.app_context():
         extension.worker.sweep_scopes()
 
