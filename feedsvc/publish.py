@@ -53,8 +53,9 @@ EXTENSION_KEY = "feedsvc.publish"
 MANIFEST = ".feedsvc-publish.json"
 LOCK_FILE = ".feedsvc-publish.lock"
 TEMP_SUFFIX = ".feedsvc-tmp"
-# Written once per change and served many times, but a sweep runs after every change:
-# quality 11 is ~7× the CPU of 6 for ~10 % fewer bytes on a feed; 9 is no smaller than 6.
+# A sweep runs after every change. The demo's /en/feed.atom (38.8 kB): quality 6 makes
+# 9.9 kB in 3.4 ms, 9 makes 9.9 kB in 25 ms, 11 makes 8.5 kB in 62 ms (per file, and a
+# change rewrites tens of files).
 BROTLI_QUALITY = 6
 SCOPES = FeedScopeRow.__tablename__
 APP_SCOPES = "feedsvc.scopes"  # the app's in-memory scope versions, where it keeps them
