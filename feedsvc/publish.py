@@ -301,14 +301,16 @@ class ScopeSweep:
     def _read(self) -> tuple[dict[str, ScopeVersion], list[str]]:
         with self.database.sessions() as session:
             store = Store(session)
-            state = store.scopes.versions(), [s.path for s in store.sections.all()]
-        # The app may hold scope versions in memory (feedsvc.feeds.scopes), refreshed a
-        # moment after another process's commit: have it read them again, so the GETs that
-        # follow see at least the versions read here and the manifest never runs ahead.
+            return store.scopes.versions(), [s.path for s in store.sections.all()]
+
+    def _before_fetching(self) -> None:
+        """The app may hold scope versions in memory (feedsvc.feeds.scopes), refreshed a
+        moment after another process's commit: have it read them again, so the GETs that
+        follow see at least the versions this sweep read and the manifest never runs
+        ahead of the files."""
         snapshot = self.app.extensions.get(APP_SCOPES)
         if snapshot is not None:
             snapshot.invalidate()
-        return state
 
     def _sweep(self, warm: bool) -> SweepReport:
         versions, sections = self._read()
@@ -319,6 +321,8 @@ class ScopeSweep:
             report = self._publish(self.directory, (versions, sections), to_warm, False)
         else:
             report = SweepReport()
+            if to_warm:
+                self._before_fetching()
             for url in (url for scope in sorted(to_warm) for url in self._urls(scope)):
                 fetched = self._fetch(url)
                 report.fetched += 1
@@ -359,6 +363,8 @@ class ScopeSweep:
                 directory.remove_temporaries()
                 manifest = Manifest(current, {}, manifest.files)
             stale = {scope for scope in live if manifest.scopes.get(scope) != version(scope)}
+            if stale | (to_warm & live):
+                self._before_fetching()
             for scope in sorted(stale | (to_warm & live)):
                 complete = True
                 for url in self._urls(scope):

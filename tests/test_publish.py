@@ -175,6 +175,28 @@ def test_sweeps_in_one_app_context_each_read_the_current_data(
         thread.join(timeout=60)
 
 
+def test_a_write_from_another_process_is_published_with_its_bytes(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The publishing process may hold scope versions in memory, refreshed a moment after
+    another process's commit; its sweep must not publish what it had before."""
+    root = tmp_path / "public"
+    with (
+        running_app(
+            database_url, FEEDSVC_PUBLISH_DIR=str(root), FEEDSVC_SCOPE_POLL_SECONDS="3600"
+        ) as publisher,
+        running_app(database_url) as writer,
+    ):
+        api = editor_api(writer)
+        assert api.post("/sections", {"path": "news", "names": {"en": "News"}}).status_code == 201
+        run_worker(publisher)
+        assert_published(publisher, root, all_urls(publisher))
+        assert api.post("/articles", article_doc(section="news")).status_code == 201
+        run_worker(publisher)
+        assert b"District opens new bridge" in (root / "en/news/feed.atom").read_bytes()
+        assert_published(writer, root, all_urls(writer))
+
+
 def test_a_moved_section_leaves_no_stale_files(publishing: tuple[Flask, Path]) -> None:
     app, root = publishing
     run_worker(app)
