@@ -429,8 +429,9 @@ class EditorLog:
 class Editor(threading.Thread):
     """Every WRITE_INTERVAL seconds a POST of a new article or a PATCH (GET, then PATCH
     with If-Match) of a recent one. Writes start on schedule even while earlier ones are
-    still running (a few at a time, each on its own connection), so the write rate is the
-    same however slow the server is."""
+    still running (a few at a time), so the write rate is the same however slow the server
+    is. Each write opens its own connection: an idle keep-alive connection the server has
+    closed would fail a POST that was never sent."""
 
     def __init__(self, port: int, token: str, recent: Sequence[int], tag: str) -> None:
         super().__init__(name="editor", daemon=True)
@@ -444,8 +445,6 @@ class Editor(threading.Thread):
         self.stopping = threading.Event()
         self.rng = random.Random(tag)
         self.lock = threading.Lock()
-        self.local = threading.local()
-        self.connections: list[http.client.HTTPConnection] = []
 
     def run(self) -> None:
         started = time.monotonic()
@@ -460,43 +459,39 @@ class Editor(threading.Thread):
                 pool.submit(self.write, n, section, target)
                 n += 1
                 self.stopping.wait(max(0.0, started + n * WRITE_INTERVAL - time.monotonic()))
-        for connection in self.connections:
-            connection.close()
-
-    def connection(self) -> http.client.HTTPConnection:
-        if getattr(self.local, "connection", None) is None:
-            self.local.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-            with self.lock:
-                self.connections.append(self.local.connection)
-        return self.local.connection  # type: ignore[no-any-return]
 
     def request(
-        self, method: str, path: str, body: dict[str, Any] | None = None, etag: str = ""
+        self,
+        connection: http.client.HTTPConnection,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        etag: str = "",
     ) -> tuple[int, dict[str, str], bytes]:
         headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
         if etag:
             headers["If-Match"] = etag
         data = json.dumps(body).encode() if body is not None else None
-        connection = self.connection()
-        try:
-            connection.request(method, path, body=data, headers=headers)
-            response = connection.getresponse()
-            return response.status, dict(response.getheaders()), response.read()
-        except (OSError, http.client.HTTPException):
-            connection.close()  # reconnects on the next request
-            raise
+        connection.request(method, path, body=data, headers=headers)
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
 
     def write(self, n: int, section: str, target: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         try:
-            created = self._write(n, section, target)
+            created = self._write(connection, n, section, target)
         except (OSError, http.client.HTTPException) as exc:
             created = None
             with self.lock:
                 self.log.failures.append(f"{exc.__class__.__name__}: {exc}")
+        finally:
+            connection.close()
         with self.lock:
             self.targets.extend(article for article in (target, created) if article)
 
-    def _write(self, n: int, section: str, target: int) -> int | None:
+    def _write(
+        self, connection: http.client.HTTPConnection, n: int, section: str, target: int
+    ) -> int | None:
         """POST (no ``target``) or PATCH ``target``; the id of a created article."""
         if not target:
             method, path, etag = "POST", "/api/v1/articles", ""
@@ -511,7 +506,7 @@ class Editor(threading.Thread):
                 "source_name": "Load Daily",
             }
         else:
-            status, headers, _ = self.request("GET", f"/api/v1/articles/{target}")
+            status, headers, _ = self.request(connection, "GET", f"/api/v1/articles/{target}")
             if status != 200:
                 with self.lock:
                     self.log.failures.append(f"GET article {target}: {status}")
@@ -519,7 +514,7 @@ class Editor(threading.Thread):
             method, path, etag = "PATCH", f"/api/v1/articles/{target}", headers["ETag"]
             body = {"title": f"Story {target}, corrected ({self.tag} {n})"}
         started = time.perf_counter()
-        status, _, content = self.request(method, path, body, etag)
+        status, _, content = self.request(connection, method, path, body, etag)
         with self.lock:
             self.log.latencies_ms.append((time.perf_counter() - started) * 1000)
             self.log.statuses[str(status)] = self.log.statuses.get(str(status), 0) + 1
