@@ -12,13 +12,19 @@ published identity file against the same bytes), and with ``Accept-Encoding: gzi
 (the published .br sibling against a plain copy of those bytes). Prints req/s per round,
 the medians, the median of the per-round ratios (goal: ≥ 0.9) and their quartiles. On a
 shared machine the load of others moves from second to second: many short rounds, each
-pair measured back to back, in alternating order, keep that out of the ratio.
+pair measured back to back, in alternating order, keep that out of the ratio. Less
+sensitive to that load is what each request costs nginx: its workers' CPU time (from
+/proc) over the requests wrk counted, also printed, with its ratio.
+
+For scale (not with --smoke), each round also measures the app itself: gunicorn with 2
+sync workers on the same database, answering the same URL from its render cache.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import statistics
@@ -35,34 +41,50 @@ from feedsvc.publish import publish_all
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # tests.nginx_server: the same nginx start-up as the tests
+from tests.live_server import GunicornServer  # noqa: E402
 from tests.nginx_server import NginxServer, free_port, missing  # noqa: E402
 
 URL = "/en/feed.atom"
 REQUESTS_PER_SECOND = re.compile(r"Requests/sec:\s+([\d.]+)")
+REQUESTS = re.compile(r"(\d+) requests in")
 TROUBLE = re.compile(r"(Non-2xx or 3xx responses|Socket errors):.*")
 
 
-def wrk(url: str, seconds: int, headers: dict[str, str]) -> float:
+def children_cpu_seconds(parent: int) -> float:
+    """User + system CPU time of ``parent``'s child processes (nginx's workers)."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[1]) == parent:  # ppid; then utime and stime are fields 14 and 15
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(
+    url: str, seconds: int, headers: dict[str, str], nginx_pid: int | None = None
+) -> tuple[float, float | None]:
+    """Requests per second, and (with ``nginx_pid``) microseconds of nginx worker CPU time
+    per request."""
     command = ["wrk", "-t2", "-c32", f"-d{seconds}s"]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
+    before = children_cpu_seconds(nginx_pid) if nginx_pid else 0.0
     output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    spent = children_cpu_seconds(nginx_pid) - before if nginx_pid else 0.0
     if (trouble := TROUBLE.search(output)) is not None:
         raise RuntimeError(f"wrk against {url}: {trouble.group(0)}")
-    found = REQUESTS_PER_SECOND.search(output)
-    if found is None:
+    rate, count = REQUESTS_PER_SECOND.search(output), REQUESTS.search(output)
+    if rate is None or count is None:
         raise RuntimeError(f"no Requests/sec in wrk's output:\n{output}")
-    return float(found.group(1))
+    cpu = spent / int(count.group(1)) * 1e6 if nginx_pid else None
+    return float(rate.group(1)), cpu
 
 
-def publish_demo(base: Path) -> Path:
-    app = create_app(
-        {
-            "FEEDSVC_DATABASE_URL": f"sqlite:///{base / 'bench.sqlite3'}",
-            "FEEDSVC_SECRET_KEY": "benchmark-secret-key-0123",
-            "FEEDSVC_WORKER": "none",
-        }
-    )
+def publish_demo(base: Path, config: dict[str, str]) -> Path:
+    app = create_app(config)
     with app.app_context():
         upgrade(database().engine)
         load_demo(database())
@@ -87,8 +109,14 @@ def main() -> int:
     base = Path(tempfile.mkdtemp(prefix="feedsvc-static-bench-"))
     base.chmod(0o755)  # nginx's workers (www-data) read the files
     nginx: NginxServer | None = None
+    gunicorn: GunicornServer | None = None
+    config = {
+        "FEEDSVC_DATABASE_URL": f"sqlite:///{base / 'bench.sqlite3'}",
+        "FEEDSVC_SECRET_KEY": "benchmark-secret-key-0123",
+        "FEEDSVC_WORKER": "none",
+    }
     try:
-        public = publish_demo(base)
+        public = publish_demo(base, config)
         plain = base / "plain"
         plain.mkdir()
         published = public / URL.lstrip("/")
@@ -116,18 +144,32 @@ def main() -> int:
         rounds: dict[str, dict[str, list[float]]] = {
             name: {"published": [], "plain": []} for name in pairs
         }
+        cpu: dict[str, dict[str, list[float]]] = {
+            name: {"published": [], "plain": []} for name in pairs
+        }
+        app_rates: list[float] = []
+        app_ratios: list[float] = []
+        if not args.smoke:
+            gunicorn = GunicornServer.start(config, base / "gunicorn", workers=2)
+            gunicorn.request("GET", URL)  # rendered once; every later request is a hit
         for number in range(args.rounds):
             for name, (published_target, plain_target, headers) in pairs.items():
                 # Alternate which goes first, so neither always runs on a warmer machine.
                 order = [("published", published_target), ("plain", plain_target)]
                 for label, url in order if number % 2 == 0 else order[::-1]:
-                    rounds[name][label].append(wrk(url, args.seconds, headers))
+                    rate, cost = wrk(url, args.seconds, headers, nginx.process.pid)
+                    rounds[name][label].append(rate)
+                    cpu[name][label].append(cost or 0.0)
                 print(
                     f"round {number + 1} {name}: published "
                     f"{rounds[name]['published'][-1]:,.0f} req/s, plain file "
                     f"{rounds[name]['plain'][-1]:,.0f} req/s",
                     file=sys.stderr,
                 )
+            if gunicorn is not None:
+                app_rates.append(wrk(f"{gunicorn.base_url}{URL}", args.seconds, {})[0])
+                app_ratios.append(rounds["identity"]["published"][-1] / app_rates[-1])
+                print(f"round {number + 1} app: {app_rates[-1]:,.0f} req/s", file=sys.stderr)
         summary: dict[str, object] = {"url": URL, "rounds": args.rounds, "seconds": args.seconds}
         for name, measured in rounds.items():
             ratios = [p / q for p, q in zip(measured["published"], measured["plain"], strict=True)]
@@ -138,11 +180,27 @@ def main() -> int:
                 "ratio": round(statistics.median(ratios), 3),
                 # How much the rounds disagree: on a quiet machine a narrow band around 1.
                 "ratio_quartiles": [round(quartiles[0], 2), round(quartiles[2], 2)],
+                "nginx_cpu_us_per_request": {
+                    label: round(statistics.median(costs), 1) for label, costs in cpu[name].items()
+                },
+                # Throughput at saturation goes as the inverse of the cost: plain / published.
+                "cpu_ratio": round(
+                    statistics.median(cpu[name]["plain"])
+                    / statistics.median(cpu[name]["published"]),
+                    3,
+                ),
+            }
+        if app_rates:
+            summary["app"] = {
+                "gunicorn_2_workers_cached_per_s": round(statistics.median(app_rates)),
+                "published_to_app": round(statistics.median(app_ratios), 1),
             }
         print(json.dumps(summary))
     finally:
         if nginx is not None:
             nginx.stop()
+        if gunicorn is not None:
+            gunicorn.stop()
         shutil.rmtree(base, ignore_errors=True)
     return 0
 
