@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Protocol
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 
 from .articles import Clock, utcnow
 from .config import SOURCE_LANGUAGE, Settings
@@ -32,6 +32,7 @@ RQ_QUEUE = "feedsvc-translation"
 RQ_SCOPES_QUEUE = "feedsvc-scopes"  # sweeps after scope changes (feedsvc.publish)
 SWEEP_PENDING_KEY = "scope-sweep-pending"  # after FEEDSVC_REDIS_PREFIX
 SWEEP_PENDING_SECONDS = 300  # a lost sweep message blocks new ones at most this long
+INTERNAL_REQUEST = "feedsvc.internal"  # WSGI environ key of the app's requests to itself
 MAX_ATTEMPTS = 5
 LEASE = timedelta(minutes=5)
 RETRY = timedelta(seconds=10)
@@ -321,7 +322,15 @@ def init_app(app: Flask, settings: Settings, database: Database) -> JobsExtensio
     extension = JobsExtension(worker, dispatcher, packages)
     app.extensions[EXTENSION_KEY] = extension
     if isinstance(dispatcher, ThreadDispatcher):
-        app.before_request(lambda: dispatcher.start())  # jobs left by another process
+        thread = dispatcher
+
+        @app.before_request
+        def start_worker_thread() -> None:
+            """Jobs left by another process run once this process serves; not for a scope
+            sweep's own GETs, which may come from a command (`feedsvc publish`)."""
+            if not request.environ.get(INTERNAL_REQUEST):
+                thread.start()
+
     return extension
 
 

@@ -43,7 +43,7 @@ from .config import Settings
 from .db import Database
 from .db.tables import FeedScopeRow
 from .feeds.model import FORMATS
-from .jobs import JobsExtension
+from .jobs import INTERNAL_REQUEST, JobsExtension
 from .store import Store
 from .store.scopes import ScopeVersion
 from .urls import feed_url, opml_url
@@ -402,7 +402,9 @@ class ScopeSweep:
         # context (`feedsvc worker`, tests) requests would share its database session, and
         # on SQLite its read transaction, so a later sweep would read an earlier snapshot.
         with self.app.app_context():
-            response = self.app.test_client().get(url, base_url=self.settings.base_url)
+            response = self.app.test_client().get(
+                url, base_url=self.settings.base_url, environ_base={INTERNAL_REQUEST: True}
+            )
             body = response.get_data()
         if response.headers.get("Content-Encoding"):
             raise RuntimeError(f"{url} came back encoded without Accept-Encoding")

@@ -250,6 +250,20 @@ def test_the_worker_thread_publishes_without_being_asked(database_url: str, tmp_
         assert target.read_bytes() == served(app.test_client(), "/en/news/feed.atom")
 
 
+def test_publishing_from_a_command_starts_no_worker_thread(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The sweep's GETs are requests to the app: they must not start the job thread in a
+    short-lived `feedsvc publish` (it would run translation jobs and die with the command)."""
+    with running_app(database_url, FEEDSVC_WORKER="thread") as app:
+        with app.app_context():
+            load_demo(database())
+        result = app.test_cli_runner().invoke(args=["publish", "--to", str(tmp_path / "out")])
+        assert result.exit_code == 0, result.output
+        thread = app.extensions["feedsvc.jobs"].dispatcher._thread
+        assert thread is None or not thread.is_alive()
+
+
 def test_eager_rendering_means_the_reader_finds_the_feed_rendered(
     database_url: str,
 ) -> None:
