@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
 from flask import Flask, Response, g, request
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
@@ -36,6 +37,21 @@ class Metrics:
             ["format"],
             registry=self.registry,
         )
+        self._counters: dict[tuple[str, str, str], Any] = {}
+        self._timers: dict[str, Any] = {}
+
+    def record(self, endpoint: str, method: str, status: str, seconds: float | None) -> None:
+        """Count one answered request. The label children are kept, so this costs one
+        dict lookup per metric (``labels()`` validates and locks on every call)."""
+        key = (endpoint, method, status)
+        if (counter := self._counters.get(key)) is None:
+            counter = self._counters[key] = self.requests.labels(*key)
+        counter.inc()
+        if seconds is None:
+            return
+        if (timer := self._timers.get(endpoint)) is None:
+            timer = self._timers[endpoint] = self.latency.labels(endpoint)
+        timer.observe(seconds)
 
     def exposition(self) -> Response:
         """This process's counts, or under ``feedsvc serve`` (several gunicorn workers,
@@ -60,9 +76,8 @@ def init_app(app: Flask) -> Metrics:
         started = g.pop("request_started", None)
         # The route pattern, not the raw path, so label values stay few.
         endpoint = request.url_rule.rule if request.url_rule else "unmatched"
-        metrics.requests.labels(endpoint, request.method, str(response.status_code)).inc()
-        if started is not None:
-            metrics.latency.labels(endpoint).observe(time.perf_counter() - started)
+        elapsed = time.perf_counter() - started if started is not None else None
+        metrics.record(endpoint, request.method, str(response.status_code), elapsed)
         return response
 
     return metrics
