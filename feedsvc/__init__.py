@@ -47,6 +47,7 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     app.register_blueprint(feeds.bp)
     app.register_blueprint(site.bp)
     app.register_blueprint(review.bp)
+    feeds.serve_hits_first(app)  # a cached feed is answered before Flask routes
     # The API authenticates each request with a bearer token: no CSRF there.
     overhead.protect_forms(app, exempt=[api.bp])
     app.session_interface = overhead.CookieSessions()

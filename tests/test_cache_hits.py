@@ -30,16 +30,21 @@ from feedsvc.db import database
 from feedsvc.demo import load_demo
 from feedsvc.feeds.http import Rendered
 from feedsvc.feeds.shared import RedisRenders
+from feedsvc.web.feeds import CachedFeeds
 from tests.conftest import Api, make_config, running_app, skip_or_fail
 from tests.live_server import GunicornServer
 
 BASE = "http://feeds.test"
-# A site feed, section feeds (one nested), both OPML lists.
+# A site feed, section feeds (one nested), both OPML lists: answered before Flask
+# (web.feeds.CachedFeeds); with a query string, through Flask's routing and the views.
 HIT_URLS = [
     "/en/feed.atom",
     "/en/news/feed.rss",
     "/zh-hans/news/media-views-of-huangpu/feed.json",
     "/feeds.opml",
+    "/zh-hans/feeds.opml",
+    "/en/feed.atom?utm_source=x",
+    "/fr/news/feed.json?limit=5",
     "/en/feeds.opml?leaves=1",
 ]
 POLL = 0.2  # FEEDSVC_SCOPE_POLL_SECONDS in these tests
@@ -133,6 +138,43 @@ def test_hits_and_304s_run_no_sql_and_a_miss_does(demo: Flask, editor: Api) -> N
     with sql_on_this_thread(engine) as on_hits_again:
         hits()
     assert on_hits_again == []
+
+
+def test_the_hit_path_before_flask_answers_as_the_views_do(demo: Flask) -> None:
+    """Same status line, headers (in order) and bytes as the view gives for the same
+    feed, which a query string sends through Flask; and counted the same."""
+    client = demo.test_client()
+    assert isinstance(demo.wsgi_app, CachedFeeds)
+    for url in [url for url in HIT_URLS if "?" not in url]:
+        for accept in ("", "gzip", "br, gzip;q=0.5"):
+            first = client.get(url, base_url=BASE, headers={"Accept-Encoding": accept})
+            assert demo.wsgi_app.hit(url) is not None, f"{url} is not a hit"
+            for conditional in (
+                {},
+                {"If-None-Match": first.headers["ETag"]},
+                {"If-None-Match": '"other", ' + first.headers["ETag"]},
+                {"If-Modified-Since": first.headers["Last-Modified"]},
+                {"If-Modified-Since": "Sat, 01 Jan 2000 00:00:00 GMT"},
+                {"If-None-Match": '"other"', "If-Modified-Since": first.headers["Last-Modified"]},
+            ):
+                headers = {"Accept-Encoding": accept} | conditional
+                for method in ("GET", "HEAD"):
+                    fast = client.open(url, method=method, base_url=BASE, headers=headers)
+                    view = client.open(
+                        f"{url}?via=view", method=method, base_url=BASE, headers=headers
+                    )
+                    what = f"{method} {url} {headers}"
+                    assert fast.status == view.status, what
+                    assert fast.headers.to_wsgi_list() == view.headers.to_wsgi_list(), what
+                    assert fast.get_data() == view.get_data(), what
+    metrics = client.get("/metrics").get_data(as_text=True)
+    for pattern, status in (("/<lang:lang_tag>/feed.", "304"), ("/feeds.opml", "200")):
+        assert re.search(
+            rf'^feedsvc_http_requests_total\{{endpoint="{re.escape(pattern)}[^"]*",'
+            rf'method="HEAD",status="{status}"\}} [1-9]',
+            metrics,
+            re.M,
+        ), (pattern, status)
 
 
 def test_unknown_and_moved_sections_still_ask_the_database(demo: Flask, editor: Api) -> None:

@@ -13,17 +13,22 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import brotli
 from flask import Request, Response
 from werkzeug.datastructures import Accept
-from werkzeug.http import http_date, is_resource_modified, parse_accept_header
+from werkzeug.http import http_date, parse_accept_header, parse_date, parse_etags
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
 
 ENCODINGS = ("br", "gzip")
 Headers = list[tuple[str, str]]
+Answer = tuple[str, Headers, bytes]
+OK, NOT_MODIFIED = "200 OK", "304 NOT MODIFIED"  # werkzeug's spelling of the status lines
 
 
 @dataclass
@@ -36,6 +41,7 @@ class Rendered:
     etag: str = ""
     compressed: dict[str, bytes] = field(default_factory=dict)
     http_last_modified: str = field(default="", init=False, repr=False, compare=False)
+    http_last_modified_at: datetime = field(init=False, repr=False, compare=False)
     _headers: dict[tuple[str | None, int], tuple[Headers, Headers]] = field(
         default_factory=dict, repr=False, compare=False
     )
@@ -43,6 +49,8 @@ class Rendered:
     def __post_init__(self) -> None:
         self.etag = hashlib.sha256(self.body).hexdigest()[:32]
         self.http_last_modified = http_date(self.last_modified)
+        # what the header says: whole seconds, UTC
+        self.http_last_modified_at = self.last_modified.astimezone(UTC).replace(microsecond=0)
 
     def encoded(self, encoding: str) -> bytes:
         if encoding not in self.compressed:
@@ -57,7 +65,8 @@ class Rendered:
         return f"{self.etag}-{encoding}" if encoding else self.etag
 
     def headers(self, encoding: str | None, max_age: int) -> tuple[Headers, Headers]:
-        """The headers of a 200 and of a 304 in ``encoding``, built once per render.
+        """The headers of a 200 (Content-Length last) and of a 304 in ``encoding``, built
+        once per render.
 
         A 304 carries what a cache must update (RFC 9110 15.4.5): the validator,
         Cache-Control, Vary, and CORS so a partner page's fetch() can read it; no
@@ -74,8 +83,9 @@ class Rendered:
             full = [("Content-Type", f"{self.media_type}; charset=utf-8")]
             if encoding:
                 full.append(("Content-Encoding", encoding))
+            length = len(self.encoded(encoding) if encoding else self.body)
             full += [common[0], ("Last-Modified", self.http_last_modified), *common[1:]]
-            self._headers[key] = (full, common)
+            self._headers[key] = ([*full, ("Content-Length", str(length))], common)
         return self._headers[key]
 
 
@@ -141,6 +151,14 @@ class RenderCache:
             flight.done.set()
         return flight.result
 
+    def peek(self, key: Hashable) -> Rendered | None:
+        """The cached document, or None: never renders, never waits."""
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
@@ -157,20 +175,44 @@ def negotiate_encoding(request: Request) -> str | None:
     return _best_encoding(request.environ.get("HTTP_ACCEPT_ENCODING", ""))
 
 
+# A reader sends back the validators it was given: few distinct values, each parsed once.
+_etags = lru_cache(maxsize=4096)(parse_etags)
+_date = lru_cache(maxsize=4096)(parse_date)
+
+
+def not_modified(environ: WSGIEnvironment, validator: str, last_modified: datetime) -> bool:
+    """werkzeug's ``is_resource_modified`` for a GET without If-Match or Range, negated:
+    If-None-Match (weak comparison) decides when present, else If-Modified-Since."""
+    unmodified = False
+    if since := environ.get("HTTP_IF_MODIFIED_SINCE"):
+        date = _date(since)
+        unmodified = date is not None and last_modified <= date
+    if (match := environ.get("HTTP_IF_NONE_MATCH")) and (etags := _etags(match)):
+        unmodified = etags.contains_weak(validator)
+    return unmodified
+
+
+def answer(rendered: Rendered, environ: WSGIEnvironment, max_age: int) -> Answer:
+    """Status, headers and body for a GET or HEAD without If-Match: a 304 when the
+    client's copy is current, decided from the cached validators, else the best encoding
+    it accepts. The one decision both ways of serving a feed take (``feed_response``
+    and the WSGI hit path in ``web.feeds``)."""
+    encoding = _best_encoding(environ.get("HTTP_ACCEPT_ENCODING", ""))
+    full, unchanged = rendered.headers(encoding, max_age)
+    if not_modified(environ, rendered.validator(encoding), rendered.http_last_modified_at):
+        return NOT_MODIFIED, unchanged, b""
+    return OK, full, rendered.encoded(encoding) if encoding else rendered.body
+
+
 def feed_response(rendered: Rendered, request: Request, max_age: int) -> Response:
-    """200 with the best encoding the client accepts, or 304 when its copy is current:
-    decided from the cached validators before any response body is touched."""
-    encoding = negotiate_encoding(request)
-    full, not_modified = rendered.headers(encoding, max_age)
+    """``answer`` as a Flask response; with If-Match (rare) werkzeug's full rules."""
     environ = request.environ
-    if (
-        "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ
-    ) and "HTTP_IF_MATCH" not in environ:
-        validator = rendered.validator(encoding)
-        if not is_resource_modified(environ, validator, last_modified=rendered.http_last_modified):
-            return Response(status=304, headers=not_modified)
+    if "HTTP_IF_MATCH" not in environ:
+        status, headers, body = answer(rendered, environ, max_age)
+        if status is NOT_MODIFIED:
+            return Response(status=304, headers=headers)
+        return Response(body, headers=headers)
+    encoding = _best_encoding(environ.get("HTTP_ACCEPT_ENCODING", ""))
+    full, _ = rendered.headers(encoding, max_age)
     body = rendered.encoded(encoding) if encoding else rendered.body
-    response = Response(body, headers=full)
-    if "HTTP_IF_MATCH" in environ:  # rare: werkzeug's full rules (412 and all)
-        response.make_conditional(request)
-    return response
+    return Response(body, headers=full).make_conditional(request)

@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Hashable, Iterable, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, request
 
-from ..config import Language
+from ..config import Language, Settings
 from ..feeds.data import FeedBuilder, FeedRequest, PageOutOfRange
-from ..feeds.http import RenderCache, Rendered, feed_response
+from ..feeds.http import RenderCache, Rendered, answer, feed_response
 from ..feeds.model import MEDIA_TYPES
 from ..feeds.render import RENDERERS, render_opml
-from ..feeds.scopes import current_scopes
+from ..feeds.scopes import EXTENSION_KEY as SCOPES
+from ..feeds.scopes import ScopeSnapshot, current_scopes
 from ..metrics import EXTENSION_KEY as METRICS
+from ..metrics import Metrics
 from ..urls import DEFAULT_LIMIT, feed_url
 from .problems import problem
 from .scope import Scope, current_settings, current_store, resolve
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 bp = Blueprint("feeds", __name__)
 CACHE_KEY = "feedsvc.feed_cache"
@@ -46,6 +54,8 @@ def cache() -> RenderCache:
 
 
 def _bounded(name: str, default: int, high: int) -> int | None:
+    if not request.query_string:  # what almost every reader asks for
+        return default
     raw = request.args.get(name)
     if raw is None:
         return default
@@ -99,6 +109,10 @@ def section_feed(lang_tag: str, section_path: str, fmt: str) -> Response:
     return _serve(resolve(lang_tag, section_path), fmt)
 
 
+def opml_key(languages: Sequence[Language], leaves_only: bool, version: int) -> Hashable:
+    return ("opml", tuple(language.tag for language in languages), leaves_only, version)
+
+
 def _opml(languages: list[Language]) -> Response:
     version, changed_at = current_scopes().scope("")
     leaves_only = request.args.get("leaves") == "1"
@@ -108,7 +122,7 @@ def _opml(languages: list[Language]) -> Response:
         opml = FeedBuilder(current_store(), settings).opml(languages, leaves_only)
         return Rendered(render_opml(opml), MEDIA_TYPES["opml"], changed_at)
 
-    key = ("opml", tuple(language.tag for language in languages), leaves_only, version)
+    key = opml_key(languages, leaves_only, version)
     return feed_response(cache().get_or_render(key, render), request, settings.feed_max_age)
 
 
@@ -120,3 +134,80 @@ def all_opml() -> Response:
 @bp.get("/<lang:lang_tag>/feeds.opml")
 def language_opml(lang_tag: str) -> Response:
     return _opml([resolve(lang_tag).language])
+
+
+FEED_PATH = re.compile(r"/([a-z0-9-]+)/(?:([a-z0-9/-]+)/)?feed\.(atom|rss|json)")
+OPML_PATH = re.compile(r"/(?:([a-z0-9-]+)/)?feeds\.opml")
+
+
+class CachedFeeds:
+    """WSGI middleware: a feed or OPML list already rendered for its scope's current
+    version is answered here, before Flask builds a request context, routes among every
+    rule and runs the hooks of every request (the idea of Django's cache middleware).
+
+    Only what is certainly a hit: GET or HEAD, no query string, no If-Match, the canonical
+    path of a configured language and of a section the scope snapshot knows, and a render
+    cache entry under the key the views use. The answer is ``feeds.http.answer``, as in the
+    views, and it is counted in the same metrics under the same route pattern. Anything
+    else, a miss included, goes on to Flask."""
+
+    def __init__(self, app: Flask, wsgi_app: WSGIApplication) -> None:
+        self.wsgi_app = wsgi_app
+        settings: Settings = app.extensions["feedsvc.settings"]
+        self.base_url, self.max_age = settings.base_url, settings.feed_max_age
+        self.languages = {language.url_tag: language for language in settings.languages}
+        self.every_language = tuple(settings.languages)
+        self.scopes: ScopeSnapshot = app.extensions[SCOPES]
+        self.cache: RenderCache = app.extensions[CACHE_KEY]
+        self.metrics: Metrics = app.extensions[METRICS]
+        self.rules = {
+            view.__name__: next(app.url_map.iter_rules(f"{bp.name}.{view.__name__}")).rule
+            for view in (site_feed, section_feed, all_opml, language_opml)
+        }
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        started = time.perf_counter()
+        method = environ.get("REQUEST_METHOD")
+        if (
+            (method == "GET" or method == "HEAD")
+            and not environ.get("QUERY_STRING")
+            and "HTTP_IF_MATCH" not in environ
+            and (hit := self.hit(environ.get("PATH_INFO", ""))) is not None
+        ):
+            endpoint, rendered = hit
+            status, headers, body = answer(rendered, environ, self.max_age)
+            start_response(status, list(headers))  # a copy: some servers add to it
+            self.metrics.record(endpoint, method, status[:3], time.perf_counter() - started)
+            return [body] if body and method == "GET" else []
+        return self.wsgi_app(environ, start_response)
+
+    def hit(self, path: str) -> tuple[str, Rendered] | None:
+        """The route pattern and cached document for ``path``, if both are certain."""
+        if (found := FEED_PATH.fullmatch(path)) is not None:
+            lang_tag, section_path, fmt = found.groups()
+            if (language := self.languages.get(lang_tag)) is None:
+                return None
+            scopes = self.scopes.current()
+            if section_path is not None and section_path not in scopes.sections:
+                return None  # unknown or moved: Flask answers 404 or 301
+            version = scopes.scope(section_path or "")[0]
+            url = feed_url(self.base_url, language.tag, section_path, fmt)
+            rendered = self.cache.peek((url, version))
+            view = "site_feed" if section_path is None else "section_feed"
+        elif (found := OPML_PATH.fullmatch(path)) is not None:
+            if found[1] is None:
+                languages, view = self.every_language, "all_opml"
+            elif (language := self.languages.get(found[1])) is not None:
+                languages, view = (language,), "language_opml"
+            else:
+                return None
+            version = self.scopes.current().scope("")[0]
+            rendered = self.cache.peek(opml_key(languages, False, version))
+        else:
+            return None
+        return None if rendered is None else (self.rules[view], rendered)
+
+
+def serve_hits_first(app: Flask) -> None:
+    """Put ``CachedFeeds`` in front of the app (after the blueprint is registered)."""
+    app.wsgi_app = CachedFeeds(app, app.wsgi_app)  # type: ignore[method-assign]
