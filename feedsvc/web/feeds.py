@@ -26,6 +26,8 @@ from .scope import Scope, current_settings, current_store, resolve
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
+ScopeState = tuple[int, datetime]  # a scope's version and last change
+
 bp = Blueprint("feeds", __name__)
 CACHE_KEY = "feedsvc.feed_cache"
 FORMAT = "<any(atom, rss, json):fmt>"
@@ -64,7 +66,21 @@ def _bounded(name: str, default: int, high: int) -> int | None:
     return int(raw)
 
 
-def _version(section_path: str | None) -> tuple[int, datetime]:
+def feed_key(self_url: str, scope: ScopeState) -> Hashable:
+    """The render cache key: the canonical URL and its scope's state. The change time
+    rides along with the version so that a database made anew (versions counting from 1
+    again) never meets the renders of the old one in the shared cache."""
+    version, changed_at = scope
+    return (self_url, version, changed_at.timestamp())
+
+
+def opml_key(languages: Sequence[Language], leaves_only: bool, scope: ScopeState) -> Hashable:
+    version, changed_at = scope
+    tags = tuple(language.tag for language in languages)
+    return ("opml", tags, leaves_only, version, changed_at.timestamp())
+
+
+def _scope_state(section_path: str | None) -> ScopeState:
     """The scope's version from this process's snapshot; from the database only for a
     section the snapshot has not seen yet (created a moment ago by another process)."""
     scopes = current_scopes()
@@ -81,7 +97,8 @@ def _serve(scope: Scope, fmt: str) -> Response:
         name, high = ("page", MAX_PAGE) if page is None else ("limit", 100)
         return problem(400, f"?{name} must be an integer from 1 to {high}.")
     settings = current_settings()
-    version, changed_at = _version(scope.section_path)
+    state = _scope_state(scope.section_path)
+    changed_at = state[1]
     # The parameters that matter make the key (and the self link): any other query
     # parameter, or a default spelled out, is the same feed and never a new render.
     self_url = feed_url(settings.base_url, scope.language.tag, scope.section_path, fmt, page, limit)
@@ -93,7 +110,7 @@ def _serve(scope: Scope, fmt: str) -> Response:
         return Rendered(RENDERERS[fmt](feed), MEDIA_TYPES[fmt], changed_at)
 
     try:
-        rendered = cache().get_or_render((self_url, version), render)
+        rendered = cache().get_or_render(feed_key(self_url, state), render)
     except PageOutOfRange as exc:
         return problem(404, f"This feed has no such page ({exc}).")
     return feed_response(rendered, request, settings.feed_max_age)
@@ -109,12 +126,9 @@ def section_feed(lang_tag: str, section_path: str, fmt: str) -> Response:
     return _serve(resolve(lang_tag, section_path), fmt)
 
 
-def opml_key(languages: Sequence[Language], leaves_only: bool, version: int) -> Hashable:
-    return ("opml", tuple(language.tag for language in languages), leaves_only, version)
-
-
 def _opml(languages: list[Language]) -> Response:
-    version, changed_at = current_scopes().scope("")
+    state = current_scopes().scope("")
+    changed_at = state[1]
     leaves_only = request.args.get("leaves") == "1"
     settings = current_settings()
 
@@ -122,7 +136,7 @@ def _opml(languages: list[Language]) -> Response:
         opml = FeedBuilder(current_store(), settings).opml(languages, leaves_only)
         return Rendered(render_opml(opml), MEDIA_TYPES["opml"], changed_at)
 
-    key = opml_key(languages, leaves_only, version)
+    key = opml_key(languages, leaves_only, state)
     return feed_response(cache().get_or_render(key, render), request, settings.feed_max_age)
 
 
@@ -190,9 +204,8 @@ class CachedFeeds:
             scopes = self.scopes.current()
             if section_path is not None and section_path not in scopes.sections:
                 return None  # unknown or moved: Flask answers 404 or 301
-            version = scopes.scope(section_path or "")[0]
             url = feed_url(self.base_url, language.tag, section_path, fmt)
-            rendered = self.cache.peek((url, version))
+            rendered = self.cache.peek(feed_key(url, scopes.scope(section_path or "")))
             view = "site_feed" if section_path is None else "section_feed"
         elif (found := OPML_PATH.fullmatch(path)) is not None:
             if found[1] is None:
@@ -201,8 +214,8 @@ class CachedFeeds:
                 languages, view = (language,), "language_opml"
             else:
                 return None
-            version = self.scopes.current().scope("")[0]
-            rendered = self.cache.peek(opml_key(languages, False, version))
+            scope = self.scopes.current().scope("")
+            rendered = self.cache.peek(opml_key(languages, False, scope))
         else:
             return None
         return None if rendered is None else (self.rules[view], rendered)
