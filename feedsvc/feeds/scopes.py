@@ -82,7 +82,6 @@ class ScopeSnapshot:
         self._generation_lock = threading.Lock()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        self.reloads = 0
 
     def current(self) -> Scopes:
         state = self._state
@@ -106,7 +105,6 @@ class ScopeSnapshot:
                 return self._state  # another thread reloaded while this one waited
             state = self._read()
             self._state, self._loaded = state, target
-            self.reloads += 1
             return state
 
     def _read(self) -> Scopes:
