@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from .articles import Editor, Saved
 from .db import Database
@@ -115,30 +116,43 @@ def import_articles(
                 for _, line in parsed
                 if isinstance(line, Line) and line.doc.external_id
             )
-            for number, line in parsed:
-                deferred = len(editor.deferred_jobs)
-                try:
-                    if isinstance(line, DomainError):
-                        raise line
-                    with session.begin_nested():
-                        saved = _apply(editor, line, existing.get(line.doc.external_id or ""))
-                except (DomainError, SQLAlchemyError) as exc:
-                    del editor.deferred_jobs[deferred:]  # its savepoint was rolled back
-                    report.rejected.append((number, _reason(exc)))
-                    continue
-                # A later line with the same external_id in this batch updates this article.
-                existing[saved.article.external_id] = saved.article
-                queued += saved.jobs
-                if saved.created:
-                    report.created += 1
-                elif saved.changed:
-                    report.updated += 1
-                else:
-                    report.unchanged += 1
+            with store.feeds.batched():
+                _apply_batch(editor, session, parsed, existing, report, queued)
             queued += editor.queue_deferred_jobs()
         dispatch(queued)
         log.info("import batch done lines=%d total=%d", len(batch), report.total)
     return report
+
+
+def _apply_batch(
+    editor: Editor,
+    session: Session,
+    parsed: list[tuple[int, Line | DomainError]],
+    existing: dict[str, Article],
+    report: ImportReport,
+    queued: list[int],
+) -> None:
+    """Each line in a savepoint of its own: a bad line is reported and changes nothing."""
+    for number, line in parsed:
+        deferred = len(editor.deferred_jobs)
+        try:
+            if isinstance(line, DomainError):
+                raise line
+            with session.begin_nested():
+                saved = _apply(editor, line, existing.get(line.doc.external_id or ""))
+        except (DomainError, SQLAlchemyError) as exc:
+            del editor.deferred_jobs[deferred:]  # its savepoint was rolled back
+            report.rejected.append((number, _reason(exc)))
+            continue
+        # A later line with the same external_id in this batch updates this article.
+        existing[saved.article.external_id] = saved.article
+        queued.extend(saved.jobs)
+        if saved.created:
+            report.created += 1
+        elif saved.changed:
+            report.updated += 1
+        else:
+            report.unchanged += 1
 
 
 def _apply(editor: Editor, line: Line, existing: Article | None) -> Saved:

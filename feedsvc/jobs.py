@@ -374,7 +374,9 @@ def run_worker(app: Flask, burst: bool, poll: float) -> None:
     extension: JobsExtension = app.extensions[EXTENSION_KEY]
     worker = extension.worker
     if isinstance(extension.dispatcher, RqDispatcher):
-        from rq import Worker as RqWorker
+        # SimpleWorker runs each job in this process: RQ's default forks a child per job,
+        # which would build the app, its engine and the loaded models again every time.
+        from rq import SimpleWorker
 
         queue = extension.dispatcher.queue
         sweep_due_jobs(worker, extension.dispatcher)
@@ -383,7 +385,9 @@ def run_worker(app: Flask, burst: bool, poll: float) -> None:
             threading.Thread(
                 target=_sweep_loop, args=(worker, extension.dispatcher, stop, poll), daemon=True
             ).start()
-        RqWorker([queue, extension.dispatcher.scopes_queue], connection=queue.connection).work(
+        global _rq_app
+        _rq_app = app
+        SimpleWorker([queue, extension.dispatcher.scopes_queue], connection=queue.connection).work(
             burst=burst, with_scheduler=False
         )
         stop.set()

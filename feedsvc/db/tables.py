@@ -66,7 +66,8 @@ class SectionRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     names: Mapped[list[SectionNameRow]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin", order_by="SectionNameRow.lang"
+        # Loaded when read: most lookups of a section want its id, not its names.
+        cascade="all, delete-orphan", lazy="select", order_by="SectionNameRow.lang"
     )
 
 

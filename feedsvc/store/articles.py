@@ -35,7 +35,10 @@ class ArticleFilter:
 
 class Articles(Repository):
     def get(self, article_id: int) -> Article:
-        return rows.article(self._row(article_id))
+        found = self.many([article_id])
+        if article_id not in found:
+            raise NotFound(f"no article with id {article_id}")
+        return found[article_id]
 
     def many(self, article_ids: Iterable[int]) -> dict[int, Article]:
         """Articles by id in one query (tombstones included), for pages and exports that

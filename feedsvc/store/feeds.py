@@ -4,7 +4,9 @@ cached under its scope's version and a bump is exactly an invalidation."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import case, delete, func, insert, select, union_all
@@ -36,7 +38,33 @@ def scopes_of(path: str) -> list[str]:
     return ["", *("/".join(parts[:n]) for n in range(1, len(parts) + 1))]
 
 
+@dataclass
+class _Deferred:
+    """Feed bookkeeping collected by ``Feeds.batched``, applied once at its end."""
+
+    article_ids: set[int] = field(default_factory=set)
+    paths: set[str] = field(default_factory=set)
+    now: datetime | None = None
+
+
 class Feeds(Repository):
+    _deferred: _Deferred | None = None
+
+    @contextmanager
+    def batched(self) -> Iterator[None]:
+        """Within: entry refreshes and scope touches are collected and made once at the end,
+        in the same transaction (a bulk import: one pass per batch, not per article). A
+        refresh reads the rows as they are then, so a line rolled back to its savepoint
+        costs nothing but a look."""
+        self._deferred = deferred = _Deferred()
+        try:
+            yield
+        finally:
+            self._deferred = None
+        self.refresh_entries(deferred.article_ids)
+        if deferred.now is not None:
+            self.touch(deferred.paths, deferred.now)
+
     def page(
         self,
         section_path: str | None,
@@ -98,6 +126,9 @@ class Feeds(Repository):
     def refresh_entries(self, article_ids: Iterable[int]) -> None:
         """Bring the feed entries of these articles in line with their rows (called by every
         write that publishes, moves, withdraws or deletes), and the counters with them."""
+        if self._deferred is not None:
+            self._deferred.article_ids.update(article_ids)
+            return
         ids = sorted(set(article_ids))
         if not ids:
             return
@@ -180,6 +211,10 @@ class Feeds(Repository):
     def touch(self, paths: Iterable[str], now: datetime) -> None:
         """Record a change in each of ``paths`` and in every ancestor of them. The change
         time never goes backwards, so neither does a feed's ``updated``."""
+        if (deferred := self._deferred) is not None:
+            deferred.paths.update(paths)
+            deferred.now = max(now, deferred.now) if deferred.now else now
+            return
         scopes = {""}
         for path in paths:
             parts = path.split("/")
