@@ -585,6 +585,7 @@ def load_run(options: Options, work: Path) -> dict[str, Any]:
             "FEEDSVC_SECRET_KEY": "load-run-secret-key-0123456789",
             "FEEDSVC_ARGOS_PACKAGES_DIR": str(packages),
             "PROMETHEUS_MULTIPROC_DIR": str(work / "metrics"),
+            "FEEDSVC_FEED_GRACE_SECONDS": str(options.grace),
         }
         server_log, worker_log = work / "server.log", work / "worker.log"
         server = start(
@@ -648,6 +649,7 @@ def load_run(options: Options, work: Path) -> dict[str, Any]:
             "wrk": f"-t{options.threads} -c{options.connections}",
             "read_urls": len(READ_URLS),
             "write_interval_s": WRITE_INTERVAL,
+            "feed_grace_seconds": options.grace,
             "phase_seconds": options.seconds,
             "rounds": options.rounds,
             "warmup_seconds": options.warmup,
@@ -778,6 +780,12 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20, help="length of each phase")
     parser.add_argument("--rounds", type=int, default=3, help="read-only + read/write pairs")
     parser.add_argument("--warmup", type=float, default=5)
+    parser.add_argument(
+        "--grace",
+        type=float,
+        default=0,
+        help="FEEDSVC_FEED_GRACE_SECONDS of the server: at most one render per feed per window",
+    )
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections")
     parser.add_argument(

@@ -65,6 +65,9 @@ class Settings:
     redis_prefix: str = "feedsvc:"  # keys of the shared render cache start with this
     render_cache_seconds: int = 86_400  # how long Redis keeps a rendered feed
     scope_poll_seconds: float = 1.0  # SQLite: how often a process looks for others' writes
+    # Under continuous writes, at most one render of a feed per this many seconds: a
+    # changed feed's previous render is served meanwhile (0: every change renders at once).
+    feed_grace_seconds: float = 0.0
     argos_packages_dir: str | None = None
     worker: str = (
         "thread"  # "thread": run jobs in this process; "none": leave them to `feedsvc worker`
@@ -188,13 +191,16 @@ def _publish_dir(value: str, variable: str) -> str:
     return str(path)
 
 
-def _positive_seconds(value: str, variable: str) -> float:
+def _positive_seconds(value: str, variable: str, allow_zero: bool = False) -> float:
     try:
         number = float(value)
     except ValueError as exc:
         raise ConfigError(f"{variable}: {value!r} is not a number of seconds") from exc
+    if allow_zero and number == 0:
+        return 0.0
     if not 0 < number <= 3600:
-        raise ConfigError(f"{variable}: must be more than 0 and at most 3600, got {value}")
+        low = "at least 0" if allow_zero else "more than 0"
+        raise ConfigError(f"{variable}: must be {low} and at most 3600, got {value}")
     return number
 
 
@@ -246,6 +252,10 @@ def load_settings(instance_path: Path, environ: Mapping[str, str] | None = None)
         values["redis_url"] = redis_url
     if (prefix := get("REDIS_PREFIX")) is not None:
         values["redis_prefix"] = prefix
+    if (grace := get("FEED_GRACE_SECONDS")) is not None:
+        values["feed_grace_seconds"] = _positive_seconds(
+            grace, "FEEDSVC_FEED_GRACE_SECONDS", allow_zero=True
+        )
     if (poll := get("SCOPE_POLL_SECONDS")) is not None:
         values["scope_poll_seconds"] = _positive_seconds(poll, "FEEDSVC_SCOPE_POLL_SECONDS")
     values["argos_packages_dir"] = get("ARGOS_PACKAGES_DIR")

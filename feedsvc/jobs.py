@@ -33,6 +33,9 @@ RQ_SCOPES_QUEUE = "feedsvc-scopes"  # sweeps after scope changes (feedsvc.publis
 SWEEP_PENDING_KEY = "scope-sweep-pending"  # after FEEDSVC_REDIS_PREFIX
 SWEEP_PENDING_SECONDS = 300  # a lost sweep message blocks new ones at most this long
 INTERNAL_REQUEST = "feedsvc.internal"  # WSGI environ key of the app's requests to itself
+# ... and what they ask for: the current version's bytes, to publish (never a render the
+# grace window would still serve), or a render ahead of readers (what they would get).
+EXACT, WARM = "exact", "warm"
 MAX_ATTEMPTS = 5
 LEASE = timedelta(minutes=5)
 RETRY = timedelta(seconds=10)

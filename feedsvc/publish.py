@@ -43,7 +43,7 @@ from .config import Settings
 from .db import Database
 from .db.tables import FeedScopeRow
 from .feeds.model import FORMATS
-from .jobs import INTERNAL_REQUEST, JobsExtension
+from .jobs import EXACT, INTERNAL_REQUEST, WARM, JobsExtension
 from .store import Store
 from .store.scopes import ScopeVersion
 from .urls import feed_url, opml_url
@@ -368,7 +368,7 @@ class ScopeSweep:
             for scope in sorted(stale | (to_warm & live)):
                 complete = True
                 for url in self._urls(scope):
-                    fetched = self._fetch(url)
+                    fetched = self._fetch(url, exact=scope in stale)
                     report.fetched += 1
                     if fetched.status != 200:  # kept for the next sweep to try again
                         complete = False
@@ -395,15 +395,19 @@ class ScopeSweep:
     def _urls(self, scope: str) -> list[str]:
         return scope_urls(self.settings, scope)
 
-    def _fetch(self, url: str) -> Fetched:
+    def _fetch(self, url: str, exact: bool = False) -> Fetched:
         """A GET through the app, as a reader without Accept-Encoding sends it: the bytes
-        are the app's by construction, and whatever cache the app keeps is warmed."""
+        are the app's by construction, and whatever cache the app keeps is warmed.
+        ``exact``: the bytes of the current version, never a render the grace window
+        (``FEEDSVC_FEED_GRACE_SECONDS``) would still serve: they are about to be published."""
         # An app context of its own, which the request uses and closes: inside a caller's
         # context (`feedsvc worker`, tests) requests would share its database session, and
         # on SQLite its read transaction, so a later sweep would read an earlier snapshot.
         with self.app.app_context():
             response = self.app.test_client().get(
-                url, base_url=self.settings.base_url, environ_base={INTERNAL_REQUEST: True}
+                url,
+                base_url=self.settings.base_url,
+                environ_base={INTERNAL_REQUEST: EXACT if exact else WARM},
             )
             body = response.get_data()
         if response.headers.get("Content-Encoding"):

@@ -36,8 +36,10 @@ def test_values_are_read(tmp_path: Path) -> None:
             "FEEDSVC_SECRET_KEY": "s" * 32,
             "FEEDSVC_REDIS_URL": "redis://127.0.0.1:6379/0",
             "FEEDSVC_MAX_REQUEST_BYTES": "1000",
+            "FEEDSVC_FEED_GRACE_SECONDS": "2.5",
         },
     )
+    assert settings.feed_grace_seconds == 2.5
     assert settings.base_url == "https://news.example.org"
     assert settings.site_name == "Huangpu News"
     assert [(lang.tag, lang.policy) for lang in settings.languages] == [
@@ -63,6 +65,8 @@ def test_values_are_read(tmp_path: Path) -> None:
         ("FEEDSVC_REDIS_URL", "localhost:6379"),
         ("FEEDSVC_MAX_REQUEST_BYTES", "lots"),
         ("FEEDSVC_MAX_REQUEST_BYTES", "0"),
+        ("FEEDSVC_FEED_GRACE_SECONDS", "-1"),
+        ("FEEDSVC_FEED_GRACE_SECONDS", "soon"),
     ],
 )
 def test_bad_values_name_the_variable(tmp_path: Path, name: str, value: str) -> None:

@@ -6,15 +6,19 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
+import pytest
 from flask import Flask
 from lxml import etree
 
 from feedsvc.db import database
 from feedsvc.demo import load_demo
 from feedsvc.feeds.http import RenderCache, Rendered
-from tests.conftest import Api
+from feedsvc.jobs import jobs
+from tests.conftest import Api, running_app
 from tests.test_feeds import renders
+from tests.test_publish import editor_api
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -101,3 +105,80 @@ def test_a_failed_render_reaches_every_waiting_request() -> None:
 
     assert cache.get_or_render("key", working).body == b"ok", "a failure is not cached"
     assert calls == [1]
+
+
+def rendered(body: bytes) -> Rendered:
+    return Rendered(body, "text/plain", datetime.now(UTC))
+
+
+def test_within_the_grace_window_a_changed_feed_serves_its_last_render(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under continuous writes a feed renders at most once per window: the first request
+    after a change still gets the last render, the first one after the window the new."""
+    clock = [1000.0]
+    monkeypatch.setattr("feedsvc.feeds.http.time.monotonic", lambda: clock[0])
+    with running_app(database_url, FEEDSVC_FEED_GRACE_SECONDS="30") as app:
+        with app.app_context():
+            load_demo(database())
+        client, editor = app.test_client(), editor_api(app)
+        first = client.get("/en/news/feed.atom")
+        article = editor.get("/articles?section=news&per_page=1").json["items"][0]
+        edited = editor.patch(
+            f"/articles/{article['id']}",
+            {"title": "Edited in the window"},
+            headers={"If-Match": "*"},
+        )
+        assert edited.status_code == 200
+        before = renders(app)
+        clock[0] += 29
+        assert client.get("/en/news/feed.atom").data == first.data
+        assert renders(app) == before
+        clock[0] += 2
+        fresh = client.get("/en/news/feed.atom")
+        assert b"Edited in the window" in fresh.data
+        assert renders(app) == before + 1
+
+
+def test_while_a_render_runs_others_get_the_last_one_instead_of_waiting() -> None:
+    cache = RenderCache(grace=5)
+    cache.get_or_render(("/feed", 1), lambda: rendered(b"v1"), "/feed")
+    started, release = threading.Event(), threading.Event()
+
+    def slow() -> Rendered:
+        started.set()
+        release.wait(10)
+        return rendered(b"v2")
+
+    # the window is measured from the v1 render: move past it
+    cache._latest["/feed"] = (cache._latest["/feed"][0], time.monotonic() - 6)
+    leader = threading.Thread(target=cache.get_or_render, args=(("/feed", 2), slow, "/feed"))
+    leader.start()
+    assert started.wait(10)
+    assert cache.get_or_render(("/feed", 2), slow, "/feed").body == b"v1"
+    release.set()
+    leader.join(10)
+    assert cache.get_or_render(("/feed", 2), slow, "/feed").body == b"v2"
+    assert RenderCache().get_or_render(("/feed", 2), lambda: rendered(b"x"), "/feed").body == b"x"
+
+
+def test_publishing_never_takes_a_render_from_the_grace_window(
+    database_url: str, tmp_path: Path
+) -> None:
+    root = tmp_path / "public"
+    with running_app(
+        database_url, FEEDSVC_PUBLISH_DIR=str(root), FEEDSVC_FEED_GRACE_SECONDS="3600"
+    ) as app:
+        with app.app_context():
+            load_demo(database())
+            jobs().worker.run_pending()
+        editor = editor_api(app)
+        assert app.test_client().get("/en/news/feed.atom").status_code == 200
+        article = editor.get("/articles?section=news&per_page=1").json["items"][0]
+        edited = editor.patch(
+            f"/articles/{article['id']}", {"title": "Published at once"}, headers={"If-Match": "*"}
+        )
+        assert edited.status_code == 200
+        with app.app_context():
+            jobs().worker.run_pending()
+        assert b"Published at once" in (root / "en/news/feed.atom").read_bytes()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -111,20 +112,37 @@ class RenderCache:
     With ``shared`` (Redis), the one request of this process asks the other processes'
     cache, and their lock, before it renders."""
 
-    def __init__(self, max_entries: int = 512, shared: SharedRenders | None = None) -> None:
+    def __init__(
+        self, max_entries: int = 512, shared: SharedRenders | None = None, grace: float = 0.0
+    ) -> None:
         self.max_entries = max_entries
         self.shared = shared
+        self.grace = grace
         self._items: OrderedDict[Hashable, Rendered] = OrderedDict()
+        # document → its newest render and when it was made, for the grace window
+        self._latest: dict[Hashable, tuple[Rendered, float]] = {}
         self._flights: dict[Hashable, _Flight] = {}
         self._lock = threading.Lock()
 
-    def get_or_render(self, key: Hashable, render: Callable[[], Rendered]) -> Rendered:
+    def get_or_render(
+        self, key: Hashable, render: Callable[[], Rendered], document: Hashable = None
+    ) -> Rendered:
+        """The render under ``key``. With a grace window and ``document`` (what the key is a
+        version of: the canonical URL), a render of an older version made less than
+        ``grace`` seconds ago is served instead of a new one, and while the new one is
+        being made the other requests get the older one instead of waiting for it: under
+        continuous writes a feed costs one render per window, like a proxy serving stale
+        while it revalidates (RFC 5861)."""
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
             flight = self._flights.get(key)
             leader = flight is None
+            if self.grace and document is not None and document in self._latest:
+                previous, made_at = self._latest[document]
+                if not leader or time.monotonic() - made_at < self.grace:
+                    return previous
             if flight is None:
                 flight = self._flights[key] = _Flight()
         if not leader:
@@ -145,6 +163,10 @@ class RenderCache:
             with self._lock:
                 if flight.result is not None:
                     self._items[key] = flight.result
+                    if self.grace and document is not None:
+                        self._latest[document] = (flight.result, time.monotonic())
+                        while len(self._latest) > self.max_entries:
+                            del self._latest[next(iter(self._latest))]
                     while len(self._items) > self.max_entries:
                         self._items.popitem(last=False)
                 del self._flights[key]
@@ -162,6 +184,7 @@ class RenderCache:
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._latest.clear()
 
 
 @lru_cache(maxsize=256)

@@ -117,7 +117,7 @@ class RedisRenders:
 def render_cache(settings: Settings) -> RenderCache:
     """The app's render cache: per process, and shared through Redis when configured."""
     if not settings.redis_url:
-        return RenderCache()
+        return RenderCache(grace=settings.feed_grace_seconds)
     client = redis.Redis.from_url(settings.redis_url, socket_timeout=5, health_check_interval=30)
     shared = RedisRenders(client, settings.redis_prefix, settings.render_cache_seconds)
-    return RenderCache(shared=shared)
+    return RenderCache(shared=shared, grace=settings.feed_grace_seconds)

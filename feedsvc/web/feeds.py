@@ -17,6 +17,7 @@ from ..feeds.model import MEDIA_TYPES
 from ..feeds.render import RENDERERS, render_opml
 from ..feeds.scopes import EXTENSION_KEY as SCOPES
 from ..feeds.scopes import ScopeSnapshot, current_scopes
+from ..jobs import EXACT, INTERNAL_REQUEST
 from ..metrics import EXTENSION_KEY as METRICS
 from ..metrics import Metrics
 from ..urls import DEFAULT_LIMIT, feed_url
@@ -32,6 +33,11 @@ bp = Blueprint("feeds", __name__)
 CACHE_KEY = "feedsvc.feed_cache"
 FORMAT = "<any(atom, rss, json):fmt>"
 MAX_PAGE = 100_000
+
+
+def _document(identity: Hashable) -> Hashable:
+    """What the grace window keys a feed by, or None when the caller needs exact bytes."""
+    return None if request.environ.get(INTERNAL_REQUEST) == EXACT else identity
 
 
 PREFLIGHT = {
@@ -110,7 +116,7 @@ def _serve(scope: Scope, fmt: str) -> Response:
         return Rendered(RENDERERS[fmt](feed), MEDIA_TYPES[fmt], changed_at)
 
     try:
-        rendered = cache().get_or_render(feed_key(self_url, state), render)
+        rendered = cache().get_or_render(feed_key(self_url, state), render, _document(self_url))
     except PageOutOfRange as exc:
         return problem(404, f"This feed has no such page ({exc}).")
     return feed_response(rendered, request, settings.feed_max_age)
@@ -137,7 +143,9 @@ def _opml(languages: list[Language]) -> Response:
         return Rendered(render_opml(opml), MEDIA_TYPES["opml"], changed_at)
 
     key = opml_key(languages, leaves_only, state)
-    return feed_response(cache().get_or_render(key, render), request, settings.feed_max_age)
+    document = _document(("opml", tuple(language.tag for language in languages), leaves_only))
+    rendered = cache().get_or_render(key, render, document)
+    return feed_response(rendered, request, settings.feed_max_age)
 
 
 @bp.get("/feeds.opml")
