@@ -565,6 +565,7 @@ class Options:
     connections: int
     postgres: str
     redis: str
+    grace: float
 
 
 def load_run(options: Options, work: Path) -> dict[str, Any]:
@@ -819,6 +820,7 @@ def main() -> int:
         args.connections,
         args.postgres,
         args.redis,
+        args.grace,
     )
     # A CI timeout's SIGTERM still stops the server and worker and drops the database.
     signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))

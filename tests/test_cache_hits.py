@@ -28,7 +28,7 @@ from sqlalchemy import Engine, event
 
 from feedsvc.db import database
 from feedsvc.demo import load_demo
-from feedsvc.feeds.http import Rendered
+from feedsvc.feeds.http import RenderCache, Rendered
 from feedsvc.feeds.shared import RedisRenders
 from feedsvc.web.feeds import CachedFeeds
 from tests.conftest import Api, make_config, running_app, skip_or_fail
@@ -254,6 +254,32 @@ def test_redis_lock_lets_one_of_many_processes_render(redis_url: str, redis_pref
     with ThreadPoolExecutor(8) as pool:
         assert list(pool.map(worker, range(8))) == [b"<feed/>"] * 8
     assert calls == [1]
+
+
+def test_the_grace_window_is_one_for_every_process(redis_url: str, redis_prefix: str) -> None:
+    """Worker A renders version 1; worker B, asked for version 2 within the window, serves
+    A's render instead of making one; once the window has passed B renders."""
+    calls: list[bytes] = []
+
+    def render(body: bytes) -> Callable[[], Rendered]:
+        def make() -> Rendered:
+            calls.append(body)
+            return Rendered(body, "application/atom+xml", datetime.now(UTC))
+
+        return make
+
+    def worker(grace: float) -> RenderCache:
+        shared = RedisRenders(redis.Redis.from_url(redis_url), redis_prefix, 60)
+        return RenderCache(shared=shared, grace=grace)
+
+    url = "http://feeds.test/en/feed.atom"
+    first, second = worker(30), worker(30)
+    assert first.get_or_render((url, 1), render(b"v1"), url).body == b"v1"
+    assert second.get_or_render((url, 2), render(b"v2"), url).body == b"v1"
+    assert second.peek((url, 3), url) is not None, "the hit path serves it too"
+    assert calls == [b"v1"]
+    assert worker(0.001).get_or_render((url, 2), render(b"v2"), url).body == b"v2"
+    assert calls == [b"v1", b"v2"]
 
 
 def test_without_redis_a_worker_renders_alone(redis_prefix: str) -> None:

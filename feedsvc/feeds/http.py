@@ -93,7 +93,13 @@ class Rendered:
 class SharedRenders(Protocol):
     """A render cache shared by every process (Redis), consulted on a local miss."""
 
-    def get_or_render(self, key: Hashable, render: Callable[[], Rendered]) -> Rendered: ...
+    def get_or_render(
+        self, key: Hashable, render: Callable[[], Rendered], document: Hashable = None
+    ) -> Rendered: ...
+
+    def recent(self, document: Hashable, within: float) -> tuple[Rendered, float] | None:
+        """Any process's newest render of ``document`` and its age, if younger than
+        ``within`` seconds."""
 
 
 @dataclass
@@ -139,10 +145,8 @@ class RenderCache:
                 return self._items[key]
             flight = self._flights.get(key)
             leader = flight is None
-            if self.grace and document is not None and document in self._latest:
-                previous, made_at = self._latest[document]
-                if not leader or time.monotonic() - made_at < self.grace:
-                    return previous
+            if (previous := self._in_grace(document, waiting=not leader)) is not None:
+                return previous
             if flight is None:
                 flight = self._flights[key] = _Flight()
         if not leader:
@@ -150,21 +154,30 @@ class RenderCache:
             if flight.result is None:
                 raise flight.error or RuntimeError("render failed")
             return flight.result
+        age: float | None = None  # of another process's render still in its window
         try:
             # outside the lock: other keys go on meanwhile
-            if self.shared is not None:
-                flight.result = self.shared.get_or_render(key, render)
-            else:
+            if self.shared is None:
                 flight.result = render()
+            elif (
+                self.grace
+                and document is not None
+                and (recent := self.shared.recent(document, self.grace))
+            ):
+                flight.result, age = recent  # the window is every process's
+            else:
+                flight.result = self.shared.get_or_render(key, render, document)
         except BaseException as exc:
             flight.error = exc
             raise
         finally:
             with self._lock:
                 if flight.result is not None:
-                    self._items[key] = flight.result
+                    if age is None:
+                        self._items[key] = flight.result
                     if self.grace and document is not None:
-                        self._latest[document] = (flight.result, time.monotonic())
+                        made_at = time.monotonic() - (age or 0.0)
+                        self._latest[document] = (flight.result, made_at)
                         while len(self._latest) > self.max_entries:
                             del self._latest[next(iter(self._latest))]
                     while len(self._items) > self.max_entries:
@@ -173,13 +186,23 @@ class RenderCache:
             flight.done.set()
         return flight.result
 
-    def peek(self, key: Hashable) -> Rendered | None:
-        """The cached document, or None: never renders, never waits."""
+    def peek(self, key: Hashable, document: Hashable = None) -> Rendered | None:
+        """The cached document, or one the grace window still serves, or None: never
+        renders, never waits."""
         with self._lock:
             found = self._items.get(key)
             if found is not None:
                 self._items.move_to_end(key)
-            return found
+                return found
+            return self._in_grace(document)
+
+    def _in_grace(self, document: Hashable, waiting: bool = False) -> Rendered | None:
+        """The last render of ``document`` while its window lasts (or, ``waiting`` for a
+        render in progress, whatever its age). Called under the lock."""
+        if not self.grace or document is None or document not in self._latest:
+            return None
+        previous, made_at = self._latest[document]
+        return previous if waiting or time.monotonic() - made_at < self.grace else None
 
     def clear(self) -> None:
         with self._lock:

@@ -53,7 +53,25 @@ class RedisRenders:
     def _name(self, key: Hashable) -> str:
         return hashlib.sha256(repr(key).encode()).hexdigest()[:40]
 
-    def get_or_render(self, key: Hashable, render: Callable[[], Rendered]) -> Rendered:
+    def recent(self, document: Hashable, within: float) -> tuple[Rendered, float] | None:
+        """The newest render of ``document`` any process stored, and its age, if younger
+        than ``within`` seconds: the grace window (FEEDSVC_FEED_GRACE_SECONDS) is then
+        one per deployment, not one per worker."""
+        try:
+            pointer = self.client.hgetall(self._latest_name(document))
+            if not pointer or (age := time.time() - float(pointer[b"at"])) >= within:
+                return None
+            found = self._load(pointer[b"entry"].decode())
+        except (redis.RedisError, ValueError, KeyError):
+            return None
+        return None if found is None else (found, max(age, 0.0))
+
+    def _latest_name(self, document: Hashable) -> str:
+        return f"{self.prefix}latest:{self._name(document)}"
+
+    def get_or_render(
+        self, key: Hashable, render: Callable[[], Rendered], document: Hashable = None
+    ) -> Rendered:
         name = self._name(key)
         entry, lock = f"{self.prefix}render:{name}", f"{self.prefix}lock:{name}"
         try:
@@ -69,7 +87,7 @@ class RedisRenders:
                         if (found := self._load(entry)) is not None:
                             return found
                         rendered = render()
-                        self._store(entry, rendered)
+                        self._store(entry, rendered, document)
                         return rendered
                     finally:
                         self._release(keys=[lock], args=[token])
@@ -97,7 +115,7 @@ class RedisRenders:
         rendered.compressed = {name: fields[name.encode()] for name in ENCODINGS}
         return rendered
 
-    def _store(self, entry: str, rendered: Rendered) -> None:
+    def _store(self, entry: str, rendered: Rendered, document: Hashable = None) -> None:
         """Every encoding at once: the other workers then compress nothing either."""
         meta = {
             "media_type": rendered.media_type,
@@ -111,6 +129,10 @@ class RedisRenders:
         with self.client.pipeline() as pipe:
             pipe.hset(entry, mapping=mapping)  # type: ignore[arg-type]
             pipe.pexpire(entry, self.ttl_ms)
+            if document is not None:  # what ``recent`` finds: the newest render, and when
+                latest = self._latest_name(document)
+                pipe.hset(latest, mapping={"entry": entry, "at": repr(time.time())})
+                pipe.pexpire(latest, self.ttl_ms)
             pipe.execute()
 
 

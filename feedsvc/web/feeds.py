@@ -35,9 +35,14 @@ FORMAT = "<any(atom, rss, json):fmt>"
 MAX_PAGE = 100_000
 
 
+def stale_ok(environ: WSGIEnvironment) -> bool:
+    """Whether a render the grace window still serves will do: not for publishing."""
+    return environ.get(INTERNAL_REQUEST) != EXACT
+
+
 def _document(identity: Hashable) -> Hashable:
     """What the grace window keys a feed by, or None when the caller needs exact bytes."""
-    return None if request.environ.get(INTERNAL_REQUEST) == EXACT else identity
+    return identity if stale_ok(request.environ) else None
 
 
 PREFLIGHT = {
@@ -80,10 +85,13 @@ def feed_key(self_url: str, scope: ScopeState) -> Hashable:
     return (self_url, version, changed_at.timestamp())
 
 
+def opml_document(languages: Sequence[Language], leaves_only: bool) -> tuple[Hashable, ...]:
+    return ("opml", tuple(language.tag for language in languages), leaves_only)
+
+
 def opml_key(languages: Sequence[Language], leaves_only: bool, scope: ScopeState) -> Hashable:
     version, changed_at = scope
-    tags = tuple(language.tag for language in languages)
-    return ("opml", tags, leaves_only, version, changed_at.timestamp())
+    return (*opml_document(languages, leaves_only), version, changed_at.timestamp())
 
 
 def _scope_state(section_path: str | None) -> ScopeState:
@@ -143,7 +151,7 @@ def _opml(languages: list[Language]) -> Response:
         return Rendered(render_opml(opml), MEDIA_TYPES["opml"], changed_at)
 
     key = opml_key(languages, leaves_only, state)
-    document = _document(("opml", tuple(language.tag for language in languages), leaves_only))
+    document = _document(opml_document(languages, leaves_only))
     rendered = cache().get_or_render(key, render, document)
     return feed_response(rendered, request, settings.feed_max_age)
 
@@ -194,7 +202,7 @@ class CachedFeeds:
             (method == "GET" or method == "HEAD")
             and not environ.get("QUERY_STRING")
             and "HTTP_IF_MATCH" not in environ
-            and (hit := self.hit(environ.get("PATH_INFO", ""))) is not None
+            and (hit := self.hit(environ.get("PATH_INFO", ""), stale_ok(environ))) is not None
         ):
             endpoint, rendered = hit
             status, headers, body = answer(rendered, environ, self.max_age)
@@ -203,8 +211,9 @@ class CachedFeeds:
             return [body] if body and method == "GET" else []
         return self.wsgi_app(environ, start_response)
 
-    def hit(self, path: str) -> tuple[str, Rendered] | None:
-        """The route pattern and cached document for ``path``, if both are certain."""
+    def hit(self, path: str, stale_ok: bool = True) -> tuple[str, Rendered] | None:
+        """The route pattern and cached document for ``path``, if both are certain; with
+        ``stale_ok`` also one the grace window still serves."""
         if (found := FEED_PATH.fullmatch(path)) is not None:
             lang_tag, section_path, fmt = found.groups()
             if (language := self.languages.get(lang_tag)) is None:
@@ -213,7 +222,8 @@ class CachedFeeds:
             if section_path is not None and section_path not in scopes.sections:
                 return None  # unknown or moved: Flask answers 404 or 301
             url = feed_url(self.base_url, language.tag, section_path, fmt)
-            rendered = self.cache.peek(feed_key(url, scopes.scope(section_path or "")))
+            key = feed_key(url, scopes.scope(section_path or ""))
+            rendered = self.cache.peek(key, url if stale_ok else None)
             view = "site_feed" if section_path is None else "section_feed"
         elif (found := OPML_PATH.fullmatch(path)) is not None:
             if found[1] is None:
@@ -223,7 +233,8 @@ class CachedFeeds:
             else:
                 return None
             scope = self.scopes.current().scope("")
-            rendered = self.cache.peek(opml_key(languages, False, scope))
+            document = opml_document(languages, False) if stale_ok else None
+            rendered = self.cache.peek(opml_key(languages, False, scope), document)
         else:
             return None
         return None if rendered is None else (self.rules[view], rendered)
