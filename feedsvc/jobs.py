@@ -36,6 +36,7 @@ INTERNAL_REQUEST = "feedsvc.internal"  # WSGI environ key of the app's requests 
 # ... and what they ask for: the current version's bytes, to publish (never a render the
 # grace window would still serve), or a render ahead of readers (what they would get).
 EXACT, WARM = "exact", "warm"
+NOT_READ = 204  # the answer to a warming GET of a feed no reader has asked for
 MAX_ATTEMPTS = 5
 LEASE = timedelta(minutes=5)
 RETRY = timedelta(seconds=10)

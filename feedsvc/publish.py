@@ -43,7 +43,7 @@ from .config import Settings
 from .db import Database
 from .db.tables import FeedScopeRow
 from .feeds.model import FORMATS
-from .jobs import EXACT, INTERNAL_REQUEST, WARM, JobsExtension
+from .jobs import EXACT, INTERNAL_REQUEST, NOT_READ, WARM, JobsExtension
 from .store import Store
 from .store.scopes import ScopeVersion
 from .urls import feed_url, opml_url
@@ -326,7 +326,7 @@ class ScopeSweep:
             for url in (url for scope in sorted(to_warm) for url in self._urls(scope)):
                 fetched = self._fetch(url)
                 report.fetched += 1
-                if fetched.status != 200:
+                if fetched.status not in (200, NOT_READ):
                     report.failed.append((url, fetched.status))
         for scope in ["", *sections]:
             self.rendered[scope] = versions[scope].version if scope in versions else 0
@@ -370,6 +370,8 @@ class ScopeSweep:
                 for url in self._urls(scope):
                     fetched = self._fetch(url, exact=scope in stale)
                     report.fetched += 1
+                    if fetched.status == NOT_READ and scope not in stale:
+                        continue  # only warming, and nobody reads it
                     if fetched.status != 200:  # kept for the next sweep to try again
                         complete = False
                         report.failed.append((url, fetched.status))

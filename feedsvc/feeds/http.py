@@ -175,7 +175,7 @@ class RenderCache:
                 if flight.result is not None:
                     if age is None:
                         self._items[key] = flight.result
-                    if self.grace and document is not None:
+                    if document is not None:
                         made_at = time.monotonic() - (age or 0.0)
                         self._latest[document] = (flight.result, made_at)
                         while len(self._latest) > self.max_entries:
@@ -185,6 +185,14 @@ class RenderCache:
                 del self._flights[key]
             flight.done.set()
         return flight.result
+
+    def read_before(self, document: Hashable) -> bool:
+        """Whether ``document`` was rendered here (or, with Redis, anywhere) since its
+        renders were last let go: warming ahead of readers is for what readers read."""
+        with self._lock:
+            if document in self._latest:
+                return True
+        return self.shared is not None and self.shared.recent(document, float("inf")) is not None
 
     def peek(self, key: Hashable, document: Hashable = None) -> Rendered | None:
         """The cached document, or one the grace window still serves, or None: never

@@ -17,7 +17,7 @@ from ..feeds.model import MEDIA_TYPES
 from ..feeds.render import RENDERERS, render_opml
 from ..feeds.scopes import EXTENSION_KEY as SCOPES
 from ..feeds.scopes import ScopeSnapshot, current_scopes
-from ..jobs import EXACT, INTERNAL_REQUEST
+from ..jobs import EXACT, INTERNAL_REQUEST, NOT_READ, WARM
 from ..metrics import EXTENSION_KEY as METRICS
 from ..metrics import Metrics
 from ..urls import DEFAULT_LIMIT, feed_url
@@ -43,6 +43,12 @@ def stale_ok(environ: WSGIEnvironment) -> bool:
 def _document(identity: Hashable) -> Hashable:
     """What the grace window keys a feed by, or None when the caller needs exact bytes."""
     return identity if stale_ok(request.environ) else None
+
+
+def _unread(identity: Hashable) -> bool:
+    """A warming request (the scope sweep's) for a feed no reader has asked for: rendering
+    it ahead would be work for nobody."""
+    return request.environ.get(INTERNAL_REQUEST) == WARM and not cache().read_before(identity)
 
 
 PREFLIGHT = {
@@ -116,6 +122,8 @@ def _serve(scope: Scope, fmt: str) -> Response:
     # The parameters that matter make the key (and the self link): any other query
     # parameter, or a default spelled out, is the same feed and never a new render.
     self_url = feed_url(settings.base_url, scope.language.tag, scope.section_path, fmt, page, limit)
+    if _unread(self_url):
+        return Response(status=NOT_READ)
 
     def render() -> Rendered:
         feed_request = FeedRequest(scope.language, scope.section_path, fmt, page, limit, self_url)
@@ -145,6 +153,8 @@ def _opml(languages: list[Language]) -> Response:
     changed_at = state[1]
     leaves_only = request.args.get("leaves") == "1"
     settings = current_settings()
+    if _unread(opml_document(languages, leaves_only)):
+        return Response(status=NOT_READ)
 
     def render() -> Rendered:
         opml = FeedBuilder(current_store(), settings).opml(languages, leaves_only)
