@@ -48,6 +48,19 @@ def skip_or_fail(reason: str) -> None:
     pytest.skip(reason)
 
 
+def flushed_test_redis() -> str:
+    """The URL of the tests' own Redis database, emptied first."""
+    from redis import Redis
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    redis_url = os.environ.get("FEEDSVC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        Redis.from_url(redis_url, socket_connect_timeout=2).flushdb()
+    except RedisConnectionError as exc:
+        skip_or_fail(f"Redis not reachable at {redis_url} ({exc})")
+    return redis_url
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A private schema in the test PostgreSQL, migrated once for the whole session."""

@@ -25,7 +25,7 @@ from feedsvc.jobs import jobs
 from feedsvc.publish import MANIFEST, TEMP_SUFFIX, PublishDir, scope_urls
 from feedsvc.store import Store
 from feedsvc.tokens import issue_token
-from tests.conftest import Api, article_doc, running_app, skip_or_fail
+from tests.conftest import Api, article_doc, flushed_test_redis, running_app
 from tests.test_feeds import renders
 
 BASE = "http://feeds.test"
@@ -354,16 +354,11 @@ def test_a_changed_configuration_republishes_everything(database_url: str, tmp_p
 
 
 def test_a_scope_sweep_goes_through_rq_once_per_burst(database_url: str, tmp_path: Path) -> None:
-    redis_url = os.environ.get("FEEDSVC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     from redis import Redis
-    from redis.exceptions import ConnectionError as RedisConnectionError
     from rq import Queue
 
+    redis_url = flushed_test_redis()
     connection = Redis.from_url(redis_url, socket_connect_timeout=2)
-    try:
-        connection.flushdb()
-    except RedisConnectionError as exc:
-        skip_or_fail(f"Redis not reachable at {redis_url} ({exc})")
     root = tmp_path / "public"
     try:
         with running_app(

@@ -27,7 +27,7 @@ from feedsvc.store import Store
 from feedsvc.tokens import issue_token
 from feedsvc.translation import cut, source_hash
 from tests.argos_fixture import build_argos_package, install_argos_package
-from tests.conftest import Api, make_config, skip_or_fail
+from tests.conftest import Api, flushed_test_redis, make_config
 
 BODY = (
     "<p>GUANGZHOU, Feb. 19 (Nanfang Plus) -- The Guangzhou Development District opened a "
@@ -332,15 +332,10 @@ def test_a_worker_killed_mid_job_loses_nothing(
 def test_jobs_go_through_rq_on_redis(
     database_url: str, packages_dir: Path, argosmodel: Path
 ) -> None:
-    redis_url = os.environ.get("FEEDSVC_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     from redis import Redis
-    from redis.exceptions import ConnectionError as RedisConnectionError
 
+    redis_url = flushed_test_redis()
     connection = Redis.from_url(redis_url, socket_connect_timeout=2)
-    try:
-        connection.flushdb()
-    except RedisConnectionError as exc:
-        skip_or_fail(f"Redis not reachable at {redis_url} ({exc})")
     install_argos_package(argosmodel, packages_dir)
     app = create_app(translating_config(database_url, packages_dir, FEEDSVC_REDIS_URL=redis_url))
     try:

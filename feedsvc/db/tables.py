@@ -67,7 +67,9 @@ class SectionRow(Base):
 
     names: Mapped[list[SectionNameRow]] = relationship(
         # Loaded when read: most lookups of a section want its id, not its names.
-        cascade="all, delete-orphan", lazy="select", order_by="SectionNameRow.lang"
+        cascade="all, delete-orphan",
+        lazy="select",
+        order_by="SectionNameRow.lang",
     )
 
 
