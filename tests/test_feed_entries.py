@@ -5,6 +5,8 @@ migration builds them from an existing store."""
 from __future__ import annotations
 
 import random
+import threading
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -175,3 +177,31 @@ def test_the_migration_builds_entries_from_an_existing_store(database_url: str) 
     assert_consistent(engine)
     assert stored_entries(engine)[0] == built
     engine.dispose()
+
+
+def test_two_writers_refreshing_one_article_wait_for_each_other(app: Flask) -> None:
+    """An edit and a translation job of one article hold no common row lock on
+    PostgreSQL: the second refresh of its entries must wait for the first and see its
+    rows, not collide with them (IntegrityError) or count them twice."""
+    with app.app_context():
+        load_demo(database())
+        db = database()
+        with db.session() as session:
+            article = Store(session).articles.page(ArticleFilter("news"), 1, 1).items[0]
+        errors: list[Exception] = []
+
+        def second_writer() -> None:
+            try:
+                with db.session() as session:
+                    Store(session).feeds.refresh_entries([article.id])
+            except Exception as exc:  # what the test looks for
+                errors.append(exc)
+
+        with db.writer_sessions() as first, first.begin():
+            Store(first).feeds.refresh_entries([article.id])
+            thread = threading.Thread(target=second_writer)
+            thread.start()
+            time.sleep(0.5)  # the second writer is now waiting on the first
+        thread.join(30)
+        assert errors == []
+        assert_consistent(db.engine)

@@ -9,7 +9,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import case, delete, func, insert, select, union_all
+from sqlalchemy import (
+    ARRAY,
+    Integer,
+    case,
+    column,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    union_all,
+)
 
 from ..config import SOURCE_LANGUAGE
 from ..db.tables import (
@@ -28,6 +39,7 @@ EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 SOURCE = "source"  # the status of a source-language entry
+ADVISORY_SPACE = 1_819_240_505  # the first key of feedsvc's article advisory locks
 SHOWN = (VariantStatus.MACHINE_TRANSLATED.value, VariantStatus.REVIEWED.value)
 
 
@@ -132,6 +144,17 @@ class Feeds(Repository):
         ids = sorted(set(article_ids))
         if not ids:
             return
+        if rows.is_postgresql(self.session):
+            # One refresh of an article at a time (SQLite serializes writers anyway): two
+            # transactions writing the same article (an edit and a translation job, two
+            # jobs) would otherwise delete and insert its entries past each other, and
+            # the second insert meets the first's rows. Taken in id order, after the
+            # write's own row locks, and read-committed reads after it see the other's.
+            self.session.execute(
+                select(func.pg_advisory_xact_lock(ADVISORY_SPACE, column("id")))
+                .select_from(func.unnest(literal(ids, ARRAY(Integer))).alias("id"))
+                .order_by(column("id"))
+            )
         before = Counter(
             self.session.execute(
                 select(FeedEntryRow.scope, FeedEntryRow.lang, FeedEntryRow.status).where(
