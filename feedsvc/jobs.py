@@ -391,9 +391,9 @@ def run_worker(app: Flask, burst: bool, poll: float) -> None:
             ).start()
         global _rq_app
         _rq_app = app
-        SimpleWorker([queue, extension.dispatcher.scopes_queue], connection=queue.connection).work(
-            burst=burst, with_scheduler=False
-        )
+        # Sweeps first: they are short, and readers wait for them; translations can queue.
+        queues = [extension.dispatcher.scopes_queue, queue]
+        SimpleWorker(queues, connection=queue.connection).work(burst=burst, with_scheduler=False)
         stop.set()
         return
     while True:

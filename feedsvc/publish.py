@@ -30,7 +30,6 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from importlib import metadata
 from pathlib import Path
 
 import brotli
@@ -43,6 +42,7 @@ from .config import Settings
 from .db import Database
 from .db.tables import FeedScopeRow
 from .feeds.model import FORMATS
+from .feeds.shared import output_fingerprint
 from .jobs import EXACT, INTERNAL_REQUEST, NOT_READ, WARM, JobsExtension
 from .store import Store
 from .store.scopes import ScopeVersion
@@ -93,15 +93,7 @@ def scope_urls(settings: Settings, scope: str) -> list[str]:
 def fingerprint(settings: Settings) -> str:
     """What the published bytes depend on besides the data: when it changes (a new
     language, another base URL, an upgrade), the next sweep republishes everything."""
-    relevant = [
-        settings.base_url,
-        settings.site_name,
-        settings.publisher,
-        settings.copyright,
-        [(language.tag, language.policy.value) for language in settings.languages],
-        metadata.version("feedsvc"),
-        [source.__qualname__ for source in URL_SOURCES],
-    ]
+    relevant = [output_fingerprint(settings), [source.__qualname__ for source in URL_SOURCES]]
     return hashlib.sha256(json.dumps(relevant).encode()).hexdigest()[:16]
 
 

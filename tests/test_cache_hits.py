@@ -24,11 +24,13 @@ from typing import Any
 import pytest
 import redis
 from flask import Flask
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
+from sqlalchemy.exc import OperationalError
 
 from feedsvc.db import database
 from feedsvc.demo import load_demo
 from feedsvc.feeds.http import RenderCache, Rendered
+from feedsvc.feeds.scopes import EXTENSION_KEY as SCOPES
 from feedsvc.feeds.shared import RedisRenders
 from feedsvc.web.feeds import CachedFeeds
 from tests.conftest import Api, make_config, running_app, skip_or_fail
@@ -350,3 +352,41 @@ def test_32_concurrent_requests_after_a_change_render_once_across_workers(
     assert b"One render for everyone" in replies[0][1]
     assert feed_renders(server) - before == 1
     assert not server.trouble(), server.log()[-5000:]
+
+
+def test_a_database_outage_leaves_cached_feeds_served(demo: Flask) -> None:
+    """Hits need no database; a failed reload of the scopes must not change that."""
+    client = demo.test_client()
+    assert client.get("/en/feed.atom").status_code == 200
+    snapshot = demo.extensions[SCOPES]
+    known = snapshot.current()
+
+    def unreachable() -> None:
+        raise OperationalError("SELECT", {}, ConnectionRefusedError("database down"))
+
+    snapshot._read = unreachable  # what a stopped database server does to a reload
+    snapshot.invalidate()
+    assert snapshot.current() is known
+    assert client.get("/en/feed.atom").status_code == 200
+
+
+def test_a_change_nobody_announced_is_still_noticed(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A listener whose connection died silently hears no NOTIFY: the watcher also reads
+    the root scope now and then (SQLite: that is all it does)."""
+    monkeypatch.setattr("feedsvc.feeds.scopes.CHECK_SECONDS", 0.2)
+    with running_app(database_url, FEEDSVC_SCOPE_POLL_SECONDS="0.2") as app:
+        with app.app_context():
+            load_demo(database())
+            engine = database().engine
+        snapshot = app.extensions[SCOPES]
+        snapshot.current()
+        time.sleep(1)  # the watcher is up (a listener's first connection reloads once)
+        before = snapshot.current().root_version
+        with engine.begin() as connection:  # outside the app's sessions: no pg_notify
+            connection.execute(text("UPDATE feed_scopes SET version = version + 1 WHERE path = ''"))
+        deadline = time.monotonic() + 10
+        while snapshot.current().root_version == before and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert snapshot.current().root_version == before + 1

@@ -143,12 +143,15 @@ class RenderCache:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
-            flight = self._flights.get(key)
+            # A caller that needs the exact bytes (document None: publishing) never waits
+            # on a flight whose leader may answer with a render from the grace window.
+            flight_key = key if document is not None or not self.grace else (key, "exact")
+            flight = self._flights.get(flight_key)
             leader = flight is None
             if (previous := self._in_grace(document, waiting=not leader)) is not None:
                 return previous
             if flight is None:
-                flight = self._flights[key] = _Flight()
+                flight = self._flights[flight_key] = _Flight()
         if not leader:
             flight.done.wait()
             if flight.result is None:
@@ -182,7 +185,7 @@ class RenderCache:
                             del self._latest[next(iter(self._latest))]
                     while len(self._items) > self.max_entries:
                         self._items.popitem(last=False)
-                del self._flights[key]
+                del self._flights[flight_key]
             flight.done.set()
         return flight.result
 

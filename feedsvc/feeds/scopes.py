@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 import uuid
 import weakref
 from collections.abc import Mapping
@@ -44,6 +45,8 @@ EXTENSION_KEY = "feedsvc.scopes"
 TOUCHED = "touched_scopes"  # session.info key: the scope paths a unit of work bumped
 CHANNEL = "feedsvc_scopes"
 RETRY_SECONDS = 5.0  # between attempts when the watcher's database is unreachable
+CHECK_SECONDS = 5.0  # PostgreSQL: how often the listener also reads the root scope
+ROOT_VERSION = "SELECT version FROM feed_scopes WHERE path = ''"
 
 
 @dataclass(frozen=True)
@@ -98,12 +101,22 @@ class ScopeSnapshot:
         with self._lock:
             if self._pid != os.getpid():  # first use in this process (or after a fork)
                 self._pid = os.getpid()
+                self.token = uuid.uuid4().hex  # a forked copy's notifications are others'
                 self._state = None
                 self._start_watcher()
             target = self._wanted
             if self._state is not None and self._loaded == target:
                 return self._state  # another thread reloaded while this one waited
-            state = self._read()
+            try:
+                state = self._read()
+            except Exception:
+                if self._state is None:
+                    raise
+                # The database is away: serve what we know rather than fail every hit.
+                # The watcher invalidates again once it reaches the database.
+                log.warning("scope reload failed; serving the last snapshot", exc_info=True)
+                self._loaded = target
+                return self._state
             self._state, self._loaded = state, target
             return state
 
@@ -192,7 +205,19 @@ def _listen(ref: weakref.ref[ScopeSnapshot], stopping: threading.Event) -> None:
                 snapshot.invalidate()
                 del snapshot
                 failing = False
+                checked = time.monotonic()
                 while not stopping.is_set():
+                    if time.monotonic() - checked >= CHECK_SECONDS:
+                        # A connection that died silently (a NAT, a proxy) hears nothing:
+                        # compare the root scope, which every write bumps, now and then.
+                        checked = time.monotonic()
+                        row = connection.execute(ROOT_VERSION).fetchone()
+                        if (snapshot := ref()) is None:
+                            return
+                        state = snapshot._state
+                        if state is None or state.root_version != (row[0] if row else 0):
+                            snapshot.invalidate()
+                        del snapshot
                     heard = [
                         notify.payload
                         for notify in connection.notifies(timeout=0.5)

@@ -19,6 +19,7 @@ import secrets
 import time
 from collections.abc import Callable, Hashable
 from datetime import datetime
+from importlib import metadata
 
 import redis
 
@@ -136,10 +137,26 @@ class RedisRenders:
             pipe.execute()
 
 
+def output_fingerprint(settings: Settings) -> str:
+    """What rendered bytes depend on besides the data and the URL: a deployment with other
+    names, languages or code must never take another's renders (shared cache, publishing)."""
+    relevant = [
+        settings.base_url,
+        settings.site_name,
+        settings.publisher,
+        settings.copyright,
+        settings.feed_max_age,
+        [(language.tag, language.policy.value) for language in settings.languages],
+        metadata.version("feedsvc"),
+    ]
+    return hashlib.sha256(json.dumps(relevant).encode()).hexdigest()[:16]
+
+
 def render_cache(settings: Settings) -> RenderCache:
     """The app's render cache: per process, and shared through Redis when configured."""
     if not settings.redis_url:
         return RenderCache(grace=settings.feed_grace_seconds)
     client = redis.Redis.from_url(settings.redis_url, socket_timeout=5, health_check_interval=30)
-    shared = RedisRenders(client, settings.redis_prefix, settings.render_cache_seconds)
+    prefix = f"{settings.redis_prefix}{output_fingerprint(settings)}:"
+    shared = RedisRenders(client, prefix, settings.render_cache_seconds)
     return RenderCache(shared=shared, grace=settings.feed_grace_seconds)
