@@ -35,7 +35,7 @@ from pathlib import Path
 import brotli
 from flask import Flask
 from sqlalchemy import event
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from .articles import Clock, utcnow
 from .config import Settings
@@ -426,9 +426,10 @@ def watch_scope_changes(database: Database, notify: Callable[[], None]) -> None:
         if session.info.pop(SCOPE_CHANGED, False):
             notify()
 
-    @event.listens_for(sessions, "after_rollback")
-    def rolled_back(session: Session) -> None:
-        session.info.pop(SCOPE_CHANGED, None)
+    @event.listens_for(sessions, "after_soft_rollback")
+    def rolled_back(session: Session, previous: SessionTransaction) -> None:
+        if not previous.nested:  # a savepoint rolled back leaves the rest to commit
+            session.info.pop(SCOPE_CHANGED, None)
 
 
 def init_app(

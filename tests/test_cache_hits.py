@@ -32,6 +32,7 @@ from feedsvc.demo import load_demo
 from feedsvc.feeds.http import RenderCache, Rendered
 from feedsvc.feeds.scopes import EXTENSION_KEY as SCOPES
 from feedsvc.feeds.shared import RedisRenders
+from feedsvc.store import Store
 from feedsvc.web.feeds import CachedFeeds
 from tests.conftest import Api, make_config, running_app, skip_or_fail
 from tests.live_server import GunicornServer
@@ -390,3 +391,26 @@ def test_a_change_nobody_announced_is_still_noticed(
         while snapshot.current().root_version == before and time.monotonic() < deadline:
             time.sleep(0.1)
         assert snapshot.current().root_version == before + 1
+
+
+def test_an_unreadable_shared_entry_is_a_miss(redis_url: str, redis_prefix: str) -> None:
+    client = redis.Redis.from_url(redis_url)
+    shared = RedisRenders(client, redis_prefix, 60)
+    key = ("http://feeds.test/en/feed.atom", 3)
+    client.hset(f"{redis_prefix}render:{shared._name(key)}", mapping={"meta": b"{not json"})
+    made = Rendered(b"<feed/>", "application/atom+xml", datetime.now(UTC))
+    assert shared.get_or_render(key, lambda: made).body == b"<feed/>"
+
+
+def test_a_savepoint_rolled_back_keeps_the_change_announced(demo: Flask) -> None:
+    """A write that touched a scope, then rolled back a savepoint of its own (a bad line
+    of an import), still commits its change: the snapshot must hear of it."""
+    snapshot = demo.extensions[SCOPES]
+    snapshot.current()
+    with demo.app_context():
+        with database().session() as session:
+            Store(session).feeds.touch(["news"], datetime.now(UTC))
+            with pytest.raises(LookupError), session.begin_nested():
+                raise LookupError("a bad line")
+        wanted = snapshot._wanted
+        assert snapshot._loaded != wanted, "invalidated: the next reading reloads"

@@ -33,7 +33,7 @@ from datetime import datetime
 
 from flask import Flask, current_app
 from sqlalchemy import Engine, event, select, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from ..db import Database
 from ..db.tables import FeedScopeRow, SectionRow
@@ -255,12 +255,13 @@ def watch_sessions(factory: sessionmaker[Session], snapshot: ScopeSnapshot) -> N
         if session.info.pop(TOUCHED, None):
             snapshot.invalidate()
 
-    def after_rollback(session: Session) -> None:
-        session.info.pop(TOUCHED, None)
+    def after_soft_rollback(session: Session, previous: SessionTransaction) -> None:
+        if not previous.nested:  # a savepoint rolled back leaves the rest to commit
+            session.info.pop(TOUCHED, None)
 
     event.listen(factory, "before_commit", before_commit)
     event.listen(factory, "after_commit", after_commit)
-    event.listen(factory, "after_rollback", after_rollback)
+    event.listen(factory, "after_soft_rollback", after_soft_rollback)
 
 
 def init_app(app: Flask, database: Database, poll_seconds: float) -> ScopeSnapshot:

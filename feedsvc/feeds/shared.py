@@ -88,7 +88,10 @@ class RedisRenders:
                         if (found := self._load(entry)) is not None:
                             return found
                         rendered = render()
-                        self._store(entry, rendered, document)
+                        try:
+                            self._store(entry, rendered, document)
+                        except redis.RedisError:  # rendered is rendered: never twice
+                            log.warning("could not store a render key=%s", name, exc_info=True)
                         return rendered
                     finally:
                         self._release(keys=[lock], args=[token])
@@ -109,11 +112,15 @@ class RedisRenders:
         fields = self.client.hgetall(entry)
         if not fields:
             return None
-        meta = json.loads(fields[b"meta"])
-        rendered = Rendered(
-            fields[b"body"], meta["media_type"], datetime.fromisoformat(meta["last_modified"])
-        )
-        rendered.compressed = {name: fields[name.encode()] for name in ENCODINGS}
+        try:
+            meta = json.loads(fields[b"meta"])
+            rendered = Rendered(
+                fields[b"body"], meta["media_type"], datetime.fromisoformat(meta["last_modified"])
+            )
+            rendered.compressed = {name: fields[name.encode()] for name in ENCODINGS}
+        except (KeyError, TypeError, ValueError):  # not one of ours, or cut short: a miss
+            log.warning("unreadable render in the shared cache: %s", entry)
+            return None
         return rendered
 
     def _store(self, entry: str, rendered: Rendered, document: Hashable = None) -> None:
