@@ -1,10 +1,12 @@
 """Article text cut into translation segments, and the way back to HTML.
 
-A segment is one sentence of one text-bearing block. Inline markup inside it becomes
-placeholders a translator (human or model) can move but not damage: ``{1}…{/1}`` for a
-paired element, ``{2}`` for an image, a line break, a ``<code>`` element or a protected run
-(URL, e-mail address, number, literal brace). Everything that is not a segment (block
-tags, whitespace between sentences, text-free blocks, ``<pre>``) stays in the skeleton.
+A segment is one sentence of one text-bearing block, or one translatable attribute
+(``alt``, ``title``). Inline markup inside a sentence becomes placeholders a translator
+(human or model) can move but not damage: ``{1}…{/1}`` for a paired element, ``{2}`` for an
+image, a line break, a ``<code>`` element or a literal brace. Numbers, URLs and e-mail
+addresses stay in the sentence as text: the model reads the whole sentence and QA checks
+that they survive. Everything that is not a segment (block tags, whitespace between
+sentences, text-free blocks, ``<pre>``) stays in the skeleton.
 
 Decisions, so callers know what to expect:
 
@@ -14,10 +16,14 @@ Decisions, so callers know what to expect:
   Attribute order and entity spelling follow the serializer (which mimics nh3's).
   Whitespace between sentences and at block edges is kept exactly; inside a sentence
   ASCII whitespace runs become one space (non-breaking spaces are kept).
-- **Numbers** are protected only when they stand alone: ``1,200``, ``3.2``, ``12.5%``,
-  ``2025–2026``, ``9:30``. A number joined to letters (``5G``, ``G20``, ``1990s``,
-  ``COVID-19``, ``10km``, ``5-year-old``) is part of a word and stays text. Chinese
-  characters do not count as letters here (``1200家`` protects ``1200``).
+- **Text-free runs**: a run whose only letters are inside numbers, URLs and e-mail
+  addresses (``<td>2025</td>``, ``<td>https://a.example</td>``) is no segment. A number
+  stands alone when not joined to letters: ``1,200``, ``3.2``, ``12.5%``, ``2025–2026``,
+  ``9:30``; ``5G``, ``G20``, ``COVID-19`` are words.
+- **Attributes**: ``alt`` and ``title`` with a letter become segments keyed
+  ``attr.{n}.{element}.{attribute}`` (``attr.0.img.alt``), numbered in document order after
+  the body's sentences; a translated value replaces every equal value of that attribute
+  on that kind of element.
 - **Abbreviations**: after a title-like abbreviation (``Dr.``, ``No.``, ``vs.``, ``e.g.``)
   a sentence never ends. After an initialism (``U.S.``, ``a.m.``, a middle initial) or a
   suffix (``Inc.``, ``Jr.``, ``Sept.``) it ends only when the next word is a typical
@@ -45,7 +51,9 @@ from lxml.html import HtmlElement
 
 @dataclass(frozen=True)
 class Segment:
-    key: str  # stable position: "title", "summary", or "body.{block}.{sentence}" (0-based)
+    # Stable position: "title", "summary", "body.{block}.{sentence}" or
+    # "attr.{n}.{element}.{attribute}" (all 0-based).
+    key: str
     source: str  # the text to translate, with placeholders, whitespace-normalized
     # id -> opening tag, void or <code> markup, or protected text. A value starting with "<"
     # is markup; anything else is text (escaped when put back into HTML).
@@ -87,7 +95,14 @@ def _escape_text(text: str) -> str:
 
 
 def _escape_attr(value: str) -> str:
-    return value.replace("&", "&amp;").replace("\xa0", "&nbsp;").replace('"', "&quot;")
+    """Also ``<``: the skeleton's slot markers can then never appear inside an attribute."""
+    return (
+        value.replace("&", "&amp;")
+        .replace("\xa0", "&nbsp;")
+        .replace('"', "&quot;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+    )
 
 
 def _start_tag(el: HtmlElement) -> str:
@@ -141,10 +156,13 @@ _PROTECTED = re.compile(
 _URL_TRAILING = ".,;:!?'\"’”)]"
 
 
-def _protected_spans(text: str) -> list[tuple[int, int]]:
-    """Where URLs, e-mail addresses, numbers and literal braces are, as (start, end)."""
+def _protected_spans(text: str, kinds: frozenset[str] | None = None) -> list[tuple[int, int]]:
+    """Where URLs, e-mail addresses, numbers and literal braces are, as (start, end);
+    only those of `kinds` when given."""
     spans = []
     for match in _PROTECTED.finditer(text):
+        if kinds is not None and match.lastgroup not in kinds:
+            continue
         start, end = match.span()
         if match.lastgroup == "url":
             # A sentence's full stop or closing bracket is not part of the URL.
@@ -313,10 +331,13 @@ class _Source:
         return "".join(pieces)
 
 
+_BRACES = frozenset({"brace"})  # the only protected runs that become placeholders
+
+
 def segment_text(key: str, text: str) -> Segment:
-    """Title or summary: one segment, numbers/URLs/e-mails protected, no sentence split."""
+    """Title, summary or attribute value: one segment, no sentence split."""
     text = _ASCII_SPACES.sub(" ", text).strip()
-    builder = _Source(_protected_spans(text))
+    builder = _Source(_protected_spans(text, _BRACES))
     builder.text(text, 0)
     return Segment(key, builder.source(), builder.placeholders)
 
@@ -381,15 +402,15 @@ class _Segmenter:
         offsets = [0]
         for piece in flats:
             offsets.append(offsets[-1] + len(piece))
-        spans = _protected_spans(flat)
-        starts = [start for start, _ in spans]
         # Nothing to translate without a letter outside URLs, numbers and the like.
         unprotected = list(flat)
-        for start, end in spans:
+        for start, end in _protected_spans(flat):
             unprotected[start:end] = " " * (end - start)
         if not any(char.isalpha() for char in unprotected):
             self.out.append(_verbatim(items))
             return sentence
+        spans = _protected_spans(flat, _BRACES)
+        starts = [start for start, _ in spans]
         for entry in _cut(items, offsets, flat):
             if isinstance(entry, str):
                 self.out.append(_escape_text(entry))
@@ -470,7 +491,35 @@ def segment_html(html: str) -> Segmented:
     root = lxml.html.fragment_fromstring(html, create_parent="div")
     segmenter = _Segmenter()
     segmenter.container(root)
-    return Segmented(segmenter.segments, "".join(segmenter.out))
+    return Segmented(segmenter.segments + _attribute_segments(root), "".join(segmenter.out))
+
+
+TRANSLATABLE_ATTRIBUTES = ("alt", "title")
+
+
+def _attribute_segments(root: HtmlElement) -> list[Segment]:
+    """``alt`` and ``title`` values with a letter, in document order; never inside <pre>,
+    <code> and the like, which are copied unchanged."""
+    segments: list[Segment] = []
+    for el in root.iterdescendants():
+        if not isinstance(el.tag, str) or el.tag in _OPAQUE:
+            continue
+        if any(ancestor.tag in _OPAQUE for ancestor in el.iterancestors()):
+            continue
+        for name in TRANSLATABLE_ATTRIBUTES:
+            value = el.get(name)
+            if value and any(char.isalpha() for char in value):
+                key = f"attr.{len(segments)}.{el.tag}.{name}"
+                segments.append(segment_text(key, value))
+    return segments
+
+
+def attribute_context(key: str) -> tuple[str, str] | None:
+    """(element, attribute) of an attribute segment's key, e.g. ("img", "alt")."""
+    parts = key.split(".")
+    if len(parts) == 4 and parts[0] == "attr":
+        return parts[2], parts[3]
+    return None
 
 
 # --- back to text and HTML -------------------------------------------------------------
@@ -529,7 +578,34 @@ def reassemble(segmented: Segmented, targets: Mapping[str, str]) -> str:
             return ""
         return _render_html(segment, targets.get(segment.key, segment.source))
 
-    return _SLOT.sub(fill, segmented.skeleton)
+    return _translate_attributes(_SLOT.sub(fill, segmented.skeleton), segmented, targets)
+
+
+def _translate_attributes(html: str, segmented: Segmented, targets: Mapping[str, str]) -> str:
+    """Each translated attribute value put in place of every equal source value."""
+    wanted: dict[tuple[str, str, str], str] = {}
+    for segment in segmented.segments:
+        where = attribute_context(segment.key)
+        target = targets.get(segment.key)
+        if where is None or target is None:
+            continue
+        original = render_text(segment, segment.source)
+        translated = " ".join(render_text(segment, target).split())
+        if translated and translated != original:
+            wanted.setdefault((*where, original), translated)
+    if not wanted:
+        return html
+    root = lxml.html.fragment_fromstring(html, create_parent="div")
+    for el in root.iterdescendants():
+        if not isinstance(el.tag, str):
+            continue
+        for name in TRANSLATABLE_ATTRIBUTES:
+            value = el.get(name)
+            if value is not None:
+                found = wanted.get((el.tag, name, _ASCII_SPACES.sub(" ", value).strip()))
+                if found is not None:
+                    el.set(name, found)
+    return _inner(root)
 
 
 def render_text(segment: Segment, target: str) -> str:

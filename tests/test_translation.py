@@ -109,7 +109,7 @@ def test_posting_an_article_translates_it_through_the_worker_thread(
             store = Store(session)
             _, secret = issue_token(store, "editor", Role.EDITOR)
             known = segment_text("x", "It covers 56.39 sq km and cost 3.2 billion yuan.").source
-            target = "占地{1}平方公里，投资{2}亿元。"
+            target = "占地56.39平方公里，投资32亿元。"
             store.memory.remember("en", "zh-Hans", source_hash(known), known, target, utcnow())
         api = Api(app.test_client(), secret)
         api.post("/sections", {"path": "news", "names": {"en": "News"}})
