@@ -29,7 +29,14 @@ Decisions, so callers know what to expect:
   suffix (``Inc.``, ``Jr.``, ``Sept.``) it ends only when the next word is a typical
   sentence opener (``The``, ``He``, ``It``…): "the U.S. The move" splits, "U.S. officials"
   and "U.S. President Li" do not. After a full stop the next sentence must start with a
-  capital letter (or a CJK character): "Feb. 19" and "3.2 billion" never split.
+  capital letter (or a CJK character): "Feb. 19" and "3.2 billion" never split. The
+  pronoun "I." after a lowercase word ("you and I. Did") may end a sentence.
+- **Lists and omissions**: a list marker starting a sentence (``1.``, ``2.)``, ``a.``,
+  ``Q.``, ``• 9.``) never ends one; after a full stop a numbered marker followed by a
+  capital starts one ("item. 2) The next"); a bullet (``•``, ``⁃``…) always starts one.
+  A list without full stops ("1) cut taxes, 2) build roads") stays one sentence. An
+  editorial ``[...]`` is no end, nor is an ellipsis standing apart ("is ... I didn't")
+  unless a full stop precedes it ("win. ... The") or it has four dots.
 - **``<pre>``** is skipped entirely: its whitespace is significant and it is nearly
   always code or data, which a model would only damage.
 - A ``<br>`` directly in a block ends a sentence and stays in the skeleton; inside an
@@ -186,6 +193,14 @@ _SPACE_RUN = re.compile(r"\s+")
 _NO_BREAK = "\xa0\u2007\u202f"
 _INITIALISM = re.compile(r"(?:[A-Za-z]\.)+")
 _FIRST_WORD = re.compile(r"[^\W\d_]+")
+_BULLETS = "•‣⁃◦▪●"
+# A numbered list item after a full stop: "2. ", "2.) ", "2) ", then its first word.
+_LIST_MARKER = re.compile(r"\d{1,2}(?:\.\)?|\))\s+")
+# A list item's marker when it starts a sentence: "1.", "a.", "Q.".
+_LIST_WORD = re.compile(r"(?:\d{1,2}|[A-Za-z])\.")
+# An ellipsis apart from the word before it ("is . . . I", "win. ... The"); three dots
+# (or "…") after a word without a full stop leave words out, four end a sentence.
+_LOOSE_ELLIPSIS = re.compile(r"(?<!\S)(\S+)\s+((?:\. ?){3,}|…)[\"'”’»)\]」』）》]*$")
 # Always followed by more of the same sentence.
 _PREFIX = frozenset(
     "Mr Mrs Ms Mx Dr Prof St Mt Ft Sen Rep Gov Gen Lt Col Capt Cmdr Adm Maj Sgt Cpl Rev Hon "
@@ -212,21 +227,43 @@ def _starts_sentence(char: str) -> bool:
 
 def _ends_sentence(before: str, after: str) -> bool:
     """Whether whitespace between `before` and `after` is a sentence boundary."""
+    if after[:1] in _BULLETS:
+        return True  # "• 9. The first item • 10. The second item"
     match = _TERMINAL.search(before)
     if not match:
         return False
     punct = match.group(1)
     if punct[-1] in "。！？":
         return True
+    if before[match.start(1) - 1 : match.start(1)] == "[":
+        return False  # "[...]": words left out of a quotation
     following = after.lstrip(_OPENERS)
-    if not following or not _starts_sentence(following[0]):
+    if not following:
         return False
+    if not _starts_sentence(following[0]):
+        # "item. 2) The next": a numbered marker, then a capital, starts a sentence.
+        marker = _LIST_MARKER.match(following)
+        if marker is None or not _starts_sentence(following[marker.end() :][:1]):
+            return False
+    if before[match.start(1) - 1 : match.start(1)].isspace():  # "is . . ." "win ..."
+        loose = _LOOSE_ELLIPSIS.search(before)
+        if loose and loose.group(2).count(".") in (0, 3) and not _TERMINAL.search(loose[1]):
+            return False  # "the thing is . . . I didn't": an omission, not an end
     if punct != ".":
         return True  # ? ! … ...
-    word = before[: match.end(1)].split()[-1].lstrip(_OPENERS)
+    head = before[: match.end(1)]
+    token = head.split()[-1]
+    prefix = head[: len(head) - len(token)].rstrip()
+    word = token.lstrip(_OPENERS + _BULLETS)
     stem = word[:-1]
+    if _LIST_WORD.fullmatch(word):  # "1.", "a." starting a sentence: a list marker
+        if not prefix or prefix[-1] in _BULLETS or _ends_sentence(prefix, f"{token} {after}"):
+            return False
     if stem in _PREFIX or stem.lower() in _PREFIX_ANY_CASE:
         return False
+    if word == "I." and prefix.split()[-1:] and prefix.split()[-1][0].islower():
+        if not _INITIALISM.match(following):  # "and I. M. Pei" is a name
+            return True  # "you and I. Did": the pronoun, not a middle initial
     if stem in _SUFFIX or _INITIALISM.fullmatch(word):
         opener = _FIRST_WORD.match(following)
         return opener is not None and opener.group() in _OPENER_WORDS
