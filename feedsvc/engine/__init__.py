@@ -14,17 +14,29 @@ class Translated:
     score: float  # 0..1, the model's confidence; the review queue sorts by it
 
 
+@dataclass(frozen=True)
+class Term:
+    """A glossary entry the engine must honour: where ``source`` occurs (case-insensitive,
+    whole words, longest first) the target says ``target``; a do-not-translate term keeps
+    the source's own spelling instead. The model still reads the term in its sentence."""
+
+    source: str
+    target: str
+    do_not_translate: bool = False
+
+
 class Translator(Protocol):
     """A batch of source segments in, the same number of target segments out.
 
-    Segments carry placeholders (``{1}…{/1}``, ``{2}``) that must come back unchanged."""
+    Segments carry placeholders (``{1}…{/1}``, ``{2}``) that must come back unchanged, each
+    exactly once; ``terms`` are enforced in every segment where they occur."""
 
     @property
     def name(self) -> str:
         """The engine and version that made the text, e.g. ``argos translate-en_zh 1.9``."""
         ...
 
-    def translate(self, sources: Sequence[str]) -> list[Translated]: ...
+    def translate(self, sources: Sequence[str], terms: Sequence[Term] = ()) -> list[Translated]: ...
 
 
 class NoModel(Exception):

@@ -1,19 +1,34 @@
-"""The Argos Translate engine: an installed package's CTranslate2 model and tokenizer."""
+"""The Argos Translate engine: an installed package's CTranslate2 model and tokenizer.
+
+Each sentence goes to the model whole, without its inline tags; the tags and glossary
+terms are put back by the alignment the model's attention gives (see ``projection``)."""
 
 from __future__ import annotations
 
+import json
+import logging
 import math
-import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import NoModel, Translated
+from . import NoModel, Term, Translated
 from .packages import InstalledPackage, Packages, argos_package_module
+from .projection import (
+    Span,
+    TermSpan,
+    alignment,
+    detag,
+    find_terms,
+    piece_offsets,
+    project,
+    spaced,
+    term_spans,
+    token_spans,
+)
 
-# A placeholder the segmenter made: {1}, {/1}; never the escaped braces {{ or }}.
-PLACEHOLDER = re.compile(r"(?<!\{)\{/?\d+\}(?!\})")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -26,21 +41,18 @@ class EngineOptions:
     max_decoding_length: int = 256
 
 
-def split_runs(source: str) -> list[tuple[bool, str]]:
-    """(is_text, piece) runs: placeholders stay out of the model, text between them goes in.
+class UnsupportedPackage(Exception):
+    """A package this engine cannot project tags with (no SentencePiece model)."""
 
-    Translating the runs between inline tags separately keeps every tag exactly where the
-    source had it; a reviewer mends word order across tags where a language needs it."""
-    runs: list[tuple[bool, str]] = []
-    position = 0
-    for match in PLACEHOLDER.finditer(source):
-        if match.start() > position:
-            runs.append((True, source[position : match.start()]))
-        runs.append((False, match.group()))
-        position = match.end()
-    if position < len(source):
-        runs.append((True, source[position:]))
-    return runs
+
+@dataclass(frozen=True)
+class Prepared:
+    """One source sentence as the model will read it, and what to put back afterwards."""
+
+    source: str
+    pieces: list[str]  # empty: nothing for the model (a source of tags alone)
+    spans: list[Span]
+    terms: list[TermSpan]
 
 
 class ArgosTranslator:
@@ -52,9 +64,12 @@ class ArgosTranslator:
         self.package = package
         self.packages = packages
         self.options = options
+        self.spaced = spaced(package.to_code)
         self._lock = threading.Lock()
         self._model: Any = None
-        self._tokenizer: Any = None
+        self._processor: Any = None
+        self._offset_mapping = True  # sentencepiece >= 0.2.1 gives offsets itself
+        self._leading = 0  # attention columns before the source tokens (<s>)
 
     @property
     def name(self) -> str:
@@ -66,54 +81,101 @@ class ArgosTranslator:
                 import ctranslate2
 
                 argos = argos_package_module(self.packages.dir)
-                self._tokenizer = argos.Package(self.package.path).tokenizer
+                tokenizer = argos.Package(self.package.path).tokenizer
+                if not hasattr(tokenizer, "lazy_processor"):
+                    raise UnsupportedPackage(
+                        f"{self.package.label} has no SentencePiece model; inline tags "
+                        "are placed by SentencePiece offsets: install a newer package"
+                    )
+                processor = tokenizer.lazy_processor()
+                try:
+                    processor.encode("a", out_type="offset_mapping")
+                except (ValueError, TypeError):
+                    self._offset_mapping = False
+                config = self.package.path / "model" / "config.json"
+                if config.exists():
+                    settings = json.loads(config.read_text(encoding="utf-8"))
+                    self._leading = 1 if settings.get("add_source_bos") else 0
                 self._model = ctranslate2.Translator(
                     str(self.package.path / "model"),
                     device=self.options.device,
                     compute_type=self.options.compute_type,
                     intra_threads=self.options.threads,
                 )
-            return self._model, self._tokenizer
+                self._processor = processor
+            return self._model, self._processor
 
-    def translate(self, sources: Sequence[str]) -> list[Translated]:
-        model, tokenizer = self._load()
-        runs = [split_runs(source) for source in sources]
-        texts = [
-            piece.strip()
-            for source_runs in runs
-            for is_text, piece in source_runs
-            if is_text and piece.strip()
-        ]
-        results = (
+    def _pieces(self, processor: Any, text: str) -> tuple[list[str], list[tuple[int, int]]]:
+        """SentencePiece pieces and their character offsets in ``text``."""
+        if self._offset_mapping:
+            encoded = processor.encode(text, out_type="offset_mapping")
+            return list(encoded["pieces"]), [(b, e) for b, e in encoded["offsets"]]
+        pieces = processor.encode(text, out_type=str)
+        return pieces, piece_offsets(text, pieces)
+
+    def prepare(self, source: str, terms: Sequence[Term] = ()) -> Prepared:
+        """Detag ``source`` and tokenize the sentence; tags and terms over its tokens."""
+        _, processor = self._load()
+        detagged = detag(source)
+        if not detagged.text.strip():
+            return Prepared(source, [], [], [])
+        pieces, offsets = self._pieces(processor, detagged.text)
+        matches = find_terms(detagged, terms)
+        return Prepared(
+            source,
+            pieces,
+            token_spans(detagged, pieces, offsets),
+            term_spans(detagged, matches, pieces, offsets),
+        )
+
+    def translate(self, sources: Sequence[str], terms: Sequence[Term] = ()) -> list[Translated]:
+        """One model input per sentence with text, all in one call batched by tokens."""
+        model, _ = self._load()
+        prepared = [self.prepare(source, terms) for source in sources]
+        inputs = [p.pieces for p in prepared if p.pieces]
+        results = iter(
             model.translate_batch(
-                [tokenizer.encode(text) for text in texts],
+                inputs,
                 beam_size=self.options.beam_size,
                 max_batch_size=self.options.max_batch_tokens,
                 batch_type="tokens",
                 max_decoding_length=self.options.max_decoding_length,
                 return_scores=True,
+                return_attention=True,
             )
-            if texts
+            if inputs
             else []
         )
-        outputs = iter(
-            (tokenizer.decode(result.hypotheses[0]), result.scores[0]) for result in results
+        log.debug(
+            "engine batch package=%s sentences=%d tokens=%d",
+            self.package.name,
+            len(inputs),
+            sum(len(pieces) for pieces in inputs),
         )
         translated = []
-        for source_runs in runs:
-            pieces, scores = [], []
-            for is_text, piece in source_runs:
-                if not is_text or not piece.strip():
-                    pieces.append(piece)
-                    continue
-                text, log_prob = next(outputs)
-                scores.append(math.exp(log_prob))  # length-normalized log-probability
-                lead = piece[: len(piece) - len(piece.lstrip())]
-                trail = piece[len(piece.rstrip()) :]
-                pieces.append(lead + text.strip() + trail)
-            score = sum(scores) / len(scores) if scores else 1.0
-            translated.append(Translated("".join(pieces), round(min(score, 1.0), 4)))
+        for sentence in prepared:
+            if not sentence.pieces:
+                translated.append(Translated(sentence.source, 1.0))
+                continue
+            result = next(results)
+            text = self.project(sentence, result.hypotheses[0], result.attention[0])
+            score = math.exp(result.scores[0])  # length-normalized log-probability
+            translated.append(Translated(text, round(min(score, 1.0), 4)))
         return translated
+
+    def project(
+        self, sentence: Prepared, target: Sequence[str], attention: Sequence[Sequence[float]]
+    ) -> str:
+        """The model's target pieces with the sentence's tags and terms put back."""
+        aligned = alignment(attention, sentence.pieces, len(target), self._leading)
+        return project(
+            sentence.pieces,
+            sentence.spans,
+            target,
+            aligned,
+            spaced_target=self.spaced,
+            terms=sentence.terms,
+        )
 
 
 class Engines:
