@@ -55,6 +55,8 @@ from dataclasses import dataclass
 import lxml.html
 from lxml.html import HtmlElement
 
+from .typography import punctuate, sentence_gap
+
 
 @dataclass(frozen=True)
 class Segment:
@@ -605,17 +607,34 @@ def _render_html(segment: Segment, target: str) -> str:
     return "".join(out)
 
 
-def reassemble(segmented: Segmented, targets: Mapping[str, str]) -> str:
-    """HTML with each slot filled by its target (or its source when the key is missing)."""
+_GAP = re.compile(r"<!--seg:([\w.]+)-->([ \t\n\r\f]+)(?=<!--seg:([\w.]+)-->)")
+
+
+def reassemble(segmented: Segmented, targets: Mapping[str, str], lang: str = "") -> str:
+    """HTML with each slot filled by its target (or its source when the key is missing),
+    set in the typography of `lang`: Chinese sentences follow each other without a space,
+    and take full-width punctuation."""
     by_key = {segment.key: segment for segment in segmented.segments}
+    texts = {
+        key: punctuate(targets[key], lang) if lang else targets[key]
+        for key in by_key
+        if key in targets
+    }
+
+    def gap(match: re.Match[str]) -> str:
+        before, space, after = match.groups()
+        if before in texts and after in texts:
+            space = sentence_gap(space, texts[before], texts[after], lang)
+        return f"<!--seg:{before}-->{space}"
 
     def fill(match: re.Match[str]) -> str:
         segment = by_key.get(match.group(1))
         if segment is None:
             return ""
-        return _render_html(segment, targets.get(segment.key, segment.source))
+        return _render_html(segment, texts.get(segment.key, segment.source))
 
-    return _translate_attributes(_SLOT.sub(fill, segmented.skeleton), segmented, targets)
+    skeleton = _GAP.sub(gap, segmented.skeleton) if lang else segmented.skeleton
+    return _translate_attributes(_SLOT.sub(fill, skeleton), segmented, texts)
 
 
 def _translate_attributes(html: str, segmented: Segmented, targets: Mapping[str, str]) -> str:

@@ -13,14 +13,14 @@ from datetime import datetime
 
 from feedsvc import create_app
 from feedsvc.db import database
-from feedsvc.engine import Translated
+from feedsvc.engine import Term, Translated
 from feedsvc.jobs import jobs
 
 
 class Crash:
     name = "crash"
 
-    def translate(self, sources: Sequence[str]) -> list[Translated]:
+    def translate(self, sources: Sequence[str], terms: Sequence[Term] = ()) -> list[Translated]:
         os.kill(os.getpid(), signal.SIGKILL)
         raise AssertionError("unreachable")
 

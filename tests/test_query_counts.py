@@ -17,7 +17,7 @@ from sqlalchemy import event, select
 
 from feedsvc.db import database
 from feedsvc.db.tables import MemoryRow
-from feedsvc.engine import Translated, Translator
+from feedsvc.engine import Term, Translated, Translator
 from feedsvc.jobs import jobs
 from feedsvc.review import Suggestion, suggestions_for
 from feedsvc.store import Store
@@ -39,7 +39,7 @@ class EchoTranslator:
     def name(self) -> str:
         return "echo 1.0"
 
-    def translate(self, sources: Sequence[str]) -> list[Translated]:
+    def translate(self, sources: Sequence[str], terms: Sequence[Term] = ()) -> list[Translated]:
         return [Translated(f"译 {source}", 0.75) for source in sources]
 
 
