@@ -13,7 +13,7 @@ from feedsvc import create_app
 from feedsvc.db import database
 from feedsvc.db.migrate import upgrade
 from feedsvc.engine import NoModel
-from feedsvc.engine.argos import EngineOptions, Engines, split_runs
+from feedsvc.engine.argos import EngineOptions, Engines
 from feedsvc.engine.packages import Packages, argos_code
 from tests.argos_fixture import build_argos_package
 from tests.conftest import make_config
@@ -77,18 +77,6 @@ def test_install_from_an_unreachable_index_says_what_to_do(
 )
 def test_language_tags_map_to_argos_codes(tag: str, code: str) -> None:
     assert argos_code(tag) == code
-
-
-def test_split_runs_keeps_placeholders_out_of_the_model() -> None:
-    assert split_runs("The {1}park{/1} has {2} firms.") == [
-        (True, "The "),
-        (False, "{1}"),
-        (True, "park"),
-        (False, "{/1}"),
-        (True, " has "),
-        (False, "{2}"),
-        (True, " firms."),
-    ]
 
 
 def test_engine_translates_batches_and_keeps_placeholders(tmp_path: Path) -> None:
