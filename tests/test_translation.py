@@ -21,6 +21,7 @@ from feedsvc import create_app
 from feedsvc.articles import utcnow
 from feedsvc.db import database
 from feedsvc.domain import JobStatus, Role, SegmentOrigin, SegmentStatus
+from feedsvc.engine.projection import decode, detag
 from feedsvc.jobs import jobs
 from feedsvc.segments import segment_text
 from feedsvc.store import Store
@@ -279,7 +280,7 @@ def test_a_worker_killed_mid_job_loses_nothing(
     env = _worker_env(
         database_url,
         packages_dir,
-        FEEDSVC_ENGINE_BATCH_SEGMENTS="2",
+        FEEDSVC_ENGINE_CALL_TOKENS="40",  # a few sentences per engine call
         FEEDSVC_JOB_LEASE_SECONDS="2",
         FEEDSVC_JOB_RETRY_SECONDS="1",
     )
@@ -432,6 +433,19 @@ def test_demo_translations_seed_the_memory(database_url: str, tmp_path: Path) ->
                     assert store.variants.get(article_id, "zh-Hans").status.value == "reviewed"
                 waiting = [a for a, s in statuses.items() if s is JobStatus.WAITING]
                 assert len(waiting) == report.articles - len(translated)
+                # The image's alt text is a segment of its own, filled from the memory.
+                pictured = [a for a in translated if "<img" in store.articles.get(a).body_html]
+                assert pictured, "the demo has a translated article with an image"
+                for article_id in pictured:
+                    alt = next(
+                        s
+                        for s in store.segments.of(article_id, "zh-Hans")
+                        if s.key == "attr.0.img.alt"
+                    )
+                    assert alt.origin is SegmentOrigin.MEMORY and alt.target
+                    assert not alt.target.isascii()
+                    body = store.variants.get(article_id, "zh-Hans").body_html
+                    assert f'alt="{alt.target}"' in body
     finally:
         _dispose(app)
 
@@ -448,3 +462,47 @@ def test_translations_api_needs_a_token_and_the_language(
     body = teditor.get(f"/articles/{article['id']}/translations/zh-Hans").json
     assert body["job"]["status"] == "queued" and body["counts"]["total"] == 0
     assert json.dumps(body)
+
+
+NEWS_BODY = (
+    "<h2>Robotics park opens in <em>Huangpu</em></h2>"
+    "<p>GUANGZHOU, Feb. 19 (Nanfang Plus) -- The park covers 56.39 sq km and cost "
+    '3.2 billion yuan. It opened on <a href="https://gdd.example.org/park">Monday</a> '
+    "with <strong>120 firms</strong>, said Dr. Fang of the U.S. office.</p>"
+    "<ul><li>Phase one: 2026.</li><li>Phase two will add <em>40</em> labs.</li></ul>"
+    '<figure><img src="p.jpg" alt="The park at night"><figcaption>The park at night, '
+    "seen from the No. 2 bridge.</figcaption></figure>"
+)
+
+
+def test_an_article_of_n_sentences_sends_n_model_inputs(tapp: Flask, teditor: Api) -> None:
+    """Headings, list items, captions and alt text are one input each, whole, whatever
+    their inline tags and numbers; the job sends them in one call."""
+    from tests.test_engine_sentences import CountingModel
+
+    with tapp.app_context():
+        translator = jobs().worker.engines.translator("en", "zh-Hans")
+        translator._load()
+        model = CountingModel(translator._model)
+        translator._model = model
+    article = post(teditor, title="Park opens", body_html=NEWS_BODY)
+    assert run_jobs(tapp) == 1
+    pieces = cut("Park opens", None, NEWS_BODY)
+    sentences = [s.source for s in pieces.segments]
+    assert sentences == [
+        "Park opens",
+        "Robotics park opens in {1}Huangpu{/1}",
+        "GUANGZHOU, Feb. 19 (Nanfang Plus) -- The park covers 56.39 sq km and cost 3.2 "
+        "billion yuan.",
+        "It opened on {1}Monday{/1} with {2}120 firms{/2}, said Dr. Fang of the U.S. office.",
+        "Phase one: 2026.",
+        "Phase two will add {1}40{/1} labs.",
+        "The park at night, seen from the No. 2 bridge.",
+        "The park at night",
+    ]
+    (call,) = model.calls
+    assert len(call.inputs) == len(sentences)
+    readable = sorted(decode(tokens) for tokens in call.inputs)
+    assert readable == sorted(detag(source).text for source in sentences)
+    stored = segments(tapp, article["id"])
+    assert all(s.target and s.model_runs == 1 for s in stored)
