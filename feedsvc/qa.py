@@ -12,13 +12,15 @@ Decisions, so callers know what to expect:
   ``empty`` target; everything else warns.
   An empty target is reported alone: every other issue would only follow from it.
 - **Typed-out values** are errors (``value_typed``): a standalone placeholder protecting
-  plain text (a number, URL or e-mail address) written out instead of its token ("120" for
-  ``{3}``) would travel through the translation memory into every sentence of the same
-  shape with another value. It is reported as typed, not as missing.
+  plain text (today only a literal brace; segments cut before numbers went back into the
+  text protected numbers, URLs and e-mail addresses too) written out instead of its token.
+  It is reported as typed, not as missing.
 - **Reordering** placeholders is fine (word order differs between languages), and so is
   moving one paired element out of another; only crossing pairs (``{1}…{2}…{/1}…{/2}``) and
   a closing token before its opening are ``tag_order`` errors, and only when the source
   does not have the same problem.
+- **Links**: every URL and e-mail address of the source must appear unchanged in the
+  target (``links``, a warning: a translator may point to a localized page on purpose).
 - **Numbers** are compared as values after putting protected values back: any Unicode
   decimal digits count, "1,200" = "1200" = "1 200" (space-grouped), "3,5" = "3.5", "3.20" =
   "3.2", and "1.2 million" = "120万" = "1,2 million" (a few scale words per language).
@@ -57,6 +59,7 @@ CODES: tuple[str, ...] = (
     "value_typed",
     "tag_order",
     "numbers",
+    "links",
     "glossary",
     "untranslated",
     "length",
@@ -81,6 +84,7 @@ MESSAGES: dict[str, str] = {
         "Paired placeholders cross each other or close before they open: {placeholders}."
     ),
     "numbers": "The numbers differ from the source (missing: {missing}; extra: {extra}).",
+    "links": "URLs or e-mail addresses of the source are missing or changed: {links}.",
     "glossary": 'The glossary requires "{expected}" for "{term}".',
     "untranslated": "Parts of the translation look untranslated: {words}.",
     "length": (
@@ -489,6 +493,26 @@ def _check_numbers(pair: _Pair) -> list[Issue]:
     return [Issue("numbers", params)]
 
 
+_LINK_TRAILING = ".,;:!?'\"’”)]"
+
+
+def _links(text: str) -> list[str]:
+    return [link.rstrip(_LINK_TRAILING) for link in _URL_OR_EMAIL.findall(text)]
+
+
+def _check_links(pair: _Pair) -> list[Issue]:
+    """The model reads URLs and addresses as text: one it rewrote leads readers astray."""
+    target = _rendered(pair.target, pair.source, pair.placeholders)
+    lost = [
+        link
+        for link in dict.fromkeys(_links(_rendered(pair.source, pair.source, pair.placeholders)))
+        if not re.search(re.escape(link) + r"(?![\w/.\-?=&%#~+@])", target)
+    ]
+    if not lost:
+        return []
+    return [Issue("links", {"links": _listing(lost)})]
+
+
 def _check_glossary(pair: _Pair) -> list[Issue]:
     """Agreed terminology (names, institutions) must be used consistently."""
     target = _bare(pair.target)
@@ -625,6 +649,7 @@ _CHECKS: tuple[Callable[[_Pair], list[Issue]], ...] = (
     _check_placeholder_extra,
     _check_tag_order,
     _check_numbers,
+    _check_links,
     _check_glossary,
     _check_untranslated,
     _check_length,

@@ -125,6 +125,19 @@ CASES = {
         {"1": A, "2": "<strong>"},
     ),
     "order/fr-nested": Case("tag_order", False, PARK, PARK_FR, PARK_PH, lang="fr"),
+    # links
+    "links/zh-url-changed": Case(
+        "links",
+        True,
+        "Details: https://gdd.example.org/park.",
+        "详情：https://gdd.example.org/parks。",
+    ),
+    "links/zh-url-kept": Case(
+        "links",
+        False,
+        "Details: https://gdd.example.org/park.",
+        "详情：https://gdd.example.org/park。",
+    ),
     # numbers
     "numbers/zh-digits-swapped": Case(
         "numbers", True, SHARES, "这家汽车制造商的股价周二上涨{1}%，至56.93元。", SHARES_PH
@@ -372,3 +385,18 @@ def test_source_as_target_never_fails_nor_breaks_placeholders(
     issues = check(source, source, placeholders, terms, "en", lang)
     assert not {i.code for i in issues} & {"placeholder_missing", "placeholder_extra", "tag_order"}
     assert all(isinstance(message(issue), str) for issue in issues)
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "expected"),
+    [
+        ("Visit https://gdd.example.org/park.", "访问https://gdd.example.org/park。", []),
+        ("Write to press@gdd.example.org.", "请致信press@gdd.example.org。", []),
+        ("Visit https://gdd.example.org/park.", "访问 https://gdd.example.org/parks 。", ["links"]),
+        ("Visit www.gdd.example.org or a@b.example.", "访问www.gdd.example.org。", ["links"]),
+        ("No link here.", "这里没有链接。", []),
+    ],
+)
+def test_links_survive(source: str, target: str, expected: list[str]) -> None:
+    codes = [i.code for i in check(source, target, {}) if i.code == "links"]
+    assert codes == expected
