@@ -6,7 +6,7 @@ import os
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -33,6 +33,12 @@ class PublishPolicy(StrEnum):
 class Language:
     tag: str  # canonical BCP 47 spelling, e.g. "zh-Hans"
     policy: PublishPolicy
+    # A derived language is converted from another target's approved segments (OpenCC)
+    # instead of being translated by the engine: ``derived_from`` is that target's tag.
+    derived_from: str | None = None
+    opencc: str | None = None  # the OpenCC configuration of a derived language (s2twp)
+    # The languages derived from this one: its approvals are converted into theirs.
+    derivatives: tuple[Language, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def url_tag(self) -> str:
@@ -45,6 +51,11 @@ class Language:
         if self.policy is PublishPolicy.REVIEWED:
             return (VariantStatus.REVIEWED,)
         return (VariantStatus.MACHINE_TRANSLATED, VariantStatus.REVIEWED)
+
+    @property
+    def converter(self) -> str | None:
+        """What converts a derived language's text ("opencc s2twp"); None otherwise."""
+        return f"opencc {self.opencc}" if self.derived_from and self.opencc else None
 
 
 @dataclass(frozen=True)
@@ -76,7 +87,7 @@ class Settings:
     engine_compute_type: str = "auto"
     engine_threads: int = 0
     engine_beam_size: int = 4
-    engine_batch_segments: int = 16
+    engine_call_tokens: int = 4096  # model tokens per engine call: the unit of saved progress
     job_lease_seconds: int = 300  # a job whose worker died runs again after this
     job_retry_seconds: int = 10  # first retry delay; each further attempt waits 4× longer
     job_max_attempts: int = 5  # then the job ends failed with its last error
@@ -124,30 +135,136 @@ def canonical_language_tag(tag: str) -> str:
     return canonical
 
 
+# OpenCC configurations that convert Simplified Chinese into a Traditional variant.
+OPENCC_CONFIGS = ("s2t", "s2tw", "s2twp", "s2hk")
+_HK_REGIONS = ("HK", "MO")
+
+
+def default_opencc(tag: str) -> str:
+    """The OpenCC configuration a derived tag gets unless one is named: Hong Kong and Macau
+    spelling (s2hk) for zh-HK and zh-MO, Taiwan spelling and phrases (s2twp) otherwise."""
+    region = tag.split("-")[-1]
+    return "s2hk" if region in _HK_REGIONS else "s2twp"
+
+
+def is_simplified_chinese(tag: str) -> bool:
+    """zh, zh-Hans, zh-CN, zh-SG (written in Simplified characters): what OpenCC s2* reads."""
+    parts = tag.split("-")
+    if parts[0] != "zh":
+        return False
+    if "Hant" in parts:
+        return False
+    return "Hans" in parts or not any(p in ("TW", "HK", "MO") for p in parts[1:])
+
+
 def parse_languages(value: str, variable: str = "FEEDSVC_LANGUAGES") -> tuple[Language, ...]:
-    """Parse ``en,zh-Hans:reviewed,fr:machine``: English first, an optional policy per tag."""
+    """Parse ``en,zh-Hans:reviewed,fr:machine,zh-Hant:from=zh-Hans``: English first, then
+    per tag an optional policy, and for a language converted from another target
+    ``from=TAG`` and optionally ``opencc=CONFIG``, in any order after the tag."""
     languages: list[Language] = []
     for item in (part.strip() for part in value.split(",")):
         if not item:
             continue
-        tag, _, policy_text = item.partition(":")
+        tag, *options = (piece.strip() for piece in item.split(":"))
         try:
             canonical = canonical_language_tag(tag)
         except ValueError as exc:
             raise ConfigError(f"{variable}: {exc}") from exc
-        try:
-            policy = PublishPolicy(policy_text or PublishPolicy.MACHINE)
-        except ValueError as exc:
-            raise ConfigError(
-                f"{variable}: policy {policy_text!r} for {canonical} "
-                "must be 'machine' or 'reviewed'"
-            ) from exc
         if any(lang.tag == canonical for lang in languages):
             raise ConfigError(f"{variable}: {canonical} is listed twice")
-        languages.append(Language(canonical, policy))
+        languages.append(_language(canonical, options, languages, variable))
     if not languages or languages[0].tag != SOURCE_LANGUAGE:
         raise ConfigError(f"{variable}: the list must start with the source language 'en'")
-    return tuple(languages)
+    # Each base language learns its derivatives, so approving in it reaches them.
+    return tuple(
+        replace(
+            lang,
+            derivatives=tuple(d for d in languages if d.derived_from == lang.tag),
+        )
+        for lang in languages
+    )
+
+
+def _language(tag: str, options: list[str], earlier: list[Language], variable: str) -> Language:
+    """One entry of the list: its policy, and where a derived language comes from."""
+    policy: PublishPolicy | None = None
+    base: str | None = None
+    opencc: str | None = None
+    for option in options:
+        name, equals, text = option.partition("=")
+        if not equals:
+            if policy is not None:
+                raise ConfigError(f"{variable}: {tag} has two policies")
+            try:
+                policy = PublishPolicy(option)
+            except ValueError as exc:
+                raise ConfigError(
+                    f"{variable}: policy {option!r} for {tag} must be 'machine' or 'reviewed' "
+                    "(or a setting: from=TAG, opencc=CONFIG)"
+                ) from exc
+        elif name == "from" and base is None:
+            try:
+                base = canonical_language_tag(text)
+            except ValueError as exc:
+                raise ConfigError(f"{variable}: from= of {tag}: {exc}") from exc
+        elif name == "opencc" and opencc is None:
+            if text not in OPENCC_CONFIGS:
+                raise ConfigError(
+                    f"{variable}: opencc={text!r} for {tag} must be one of "
+                    f"{', '.join(OPENCC_CONFIGS)}"
+                )
+            opencc = text
+        elif name in ("from", "opencc"):
+            raise ConfigError(f"{variable}: {tag} has {name}= twice")
+        else:
+            raise ConfigError(
+                f"{variable}: unknown setting {option!r} for {tag} "
+                "(expected machine, reviewed, from=TAG or opencc=CONFIG)"
+            )
+    if base is None:
+        if opencc is not None:
+            raise ConfigError(f"{variable}: opencc= for {tag} needs from=TAG (its base language)")
+        return Language(tag, policy or PublishPolicy.MACHINE)
+    _check_base(tag, base, earlier, variable)
+    # Converted from human-approved text: shown at once by default, like machine text but
+    # with its own provenance; `reviewed` waits for this language's own approvals.
+    return Language(tag, policy or PublishPolicy.MACHINE, base, opencc or default_opencc(tag))
+
+
+def _check_base(tag: str, base: str, earlier: list[Language], variable: str) -> None:
+    if tag == SOURCE_LANGUAGE:
+        raise ConfigError(f"{variable}: the source language {tag} cannot be derived")
+    if base == SOURCE_LANGUAGE:
+        raise ConfigError(
+            f"{variable}: {tag} cannot be derived from the source language {base}; "
+            "leave out from= to translate it with the engine"
+        )
+    if base == tag:
+        raise ConfigError(f"{variable}: {tag} cannot be derived from itself")
+    found = next((lang for lang in earlier if lang.tag == base), None)
+    if found is None:
+        raise ConfigError(
+            f"{variable}: {tag} is derived from {base}, which must be listed before it"
+        )
+    if found.derived_from is not None:
+        raise ConfigError(
+            f"{variable}: {tag} cannot be derived from {base}, itself derived from "
+            f"{found.derived_from}; derive both from {found.derived_from}"
+        )
+    if tag.split("-")[0] != "zh":
+        raise ConfigError(
+            f"{variable}: {tag} cannot be derived: OpenCC converts between Chinese scripts only"
+        )
+    if not is_simplified_chinese(base):
+        raise ConfigError(
+            f"{variable}: {tag} is derived from {base}, which is not Simplified Chinese "
+            "(OpenCC s2* converts from zh-Hans)"
+        )
+    if is_simplified_chinese(tag):
+        raise ConfigError(
+            f"{variable}: {tag} is written in Simplified Chinese like {base}: "
+            "derive a Traditional Chinese tag (zh-Hant, zh-TW, zh-HK)"
+        )
 
 
 def _absolute_http_url(value: str, variable: str) -> str:
@@ -275,7 +392,7 @@ def load_settings(instance_path: Path, environ: Mapping[str, str] | None = None)
         )
     for name, key in (
         ("ENGINE_BEAM_SIZE", "engine_beam_size"),
-        ("ENGINE_BATCH_SEGMENTS", "engine_batch_segments"),
+        ("ENGINE_CALL_TOKENS", "engine_call_tokens"),
         ("JOB_LEASE_SECONDS", "job_lease_seconds"),
         ("JOB_RETRY_SECONDS", "job_retry_seconds"),
         ("JOB_MAX_ATTEMPTS", "job_max_attempts"),

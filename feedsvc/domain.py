@@ -170,6 +170,9 @@ class SegmentOrigin(StrEnum):
     MEMORY = "memory"  # a human-approved translation of the same source text
     GLOSSARY = "glossary"  # the whole segment is a glossary term
     HUMAN = "human"
+    # OpenCC's conversion of the approved segment of the language this one is derived
+    # from (zh-Hant from zh-Hans): not a person's text, not the model's either.
+    CONVERTED = "converted"
 
 
 class SegmentStatus(StrEnum):

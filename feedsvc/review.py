@@ -1,7 +1,9 @@
 """Translators' work on segments: edit, approve, reject, import; memory and publishing follow.
 
 Every change is recorded in the segment's history, approved text enters the translation
-memory, and the variant is rebuilt so feeds show the new text and provenance at once."""
+memory, and the variant is rebuilt so feeds show the new text and provenance at once. A
+change in a language others are derived from (zh-Hans for zh-Hant) reaches their matching
+segment in the same transaction (feedsvc.derived), and their variants are rebuilt too."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from . import qa
+from . import derived, qa
 from .articles import Clock, utcnow
 from .config import SOURCE_LANGUAGE, Language
 from .domain import (
@@ -167,11 +169,13 @@ class ImportReport:
 class Reviewer:
     def __init__(self, store: Store, language: Language, actor: str, clock: Clock = utcnow) -> None:
         self.store = store
+        self.language = language
         self.lang = language.tag
         self.shown = language.shown
         self.actor = actor
         self.clock = clock
         self.queued: list[int] = []  # jobs to dispatch once the caller has committed
+        self.derived: set[int] = set()  # articles whose derived segments changed
 
     def _segment(self, article_id: int, key: str, if_match: str | None) -> SegmentState:
         segment = self.store.segments.get(article_id, self.lang, key)
@@ -274,12 +278,25 @@ class Reviewer:
             self.store.memory.remember(
                 SOURCE_LANGUAGE, self.lang, source_hash(segment.source), segment.source, target, now
             )
+        for language in self.language.derivatives:
+            followed = derived.follow(
+                self.store, language, segment, changed, self.actor, now, action == "reject"
+            )
+            if followed.wrote:
+                self.derived.add(segment.article_id)
         if publish:
             self._publish(segment.article_id)
         return changed
 
     def _publish(self, article_id: int) -> None:
-        publish_variant(self.store, article_id, self.lang, self.clock(), self.shown)
+        now = self.clock()
+        publish_variant(self.store, article_id, self.lang, now, self.shown)
+        if article_id in self.derived:
+            self.derived.discard(article_id)
+            for language in self.language.derivatives:
+                publish_variant(self.store, article_id, language.tag, now, language.shown)
+                if job_id := derived.wake_finished_job(self.store, article_id, language, now):
+                    self.queued.append(job_id)
 
     def apply(self, entries: Sequence[Entry]) -> ImportReport:
         """Apply a CAT tool's file entry by entry; each is checked and reported on its own."""

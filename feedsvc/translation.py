@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from . import glossary, qa
 from .config import SOURCE_LANGUAGE
 from .db import Database
+from .derived import convert_pending, derivatives_of, derived_language, waiting_for_base
 from .domain import (
     Article,
     Job,
@@ -155,10 +156,21 @@ class JobRunner:
         if prepared is None:
             return Outcome(0, 0, False)
         article, terms, from_memory = prepared
+        for other in derivatives_of(self.database, job.lang):  # convert its memory approvals
+            with self._held() as store:
+                if convert_pending(store, article.id, other, self.clock()):
+                    publish_variant(store, article.id, other.tag, self.clock(), other.shown)
         pending = [
             s for s in self._segments(article.id, job.lang) if s.status is SegmentStatus.PENDING
         ]
         sent = 0
+        converted_from = derived_language(self.database, job.lang)  # never sent to the engine
+        if pending and converted_from is not None:
+            with self._held() as store:
+                convert_pending(store, article.id, converted_from, self.clock())
+                waiting = waiting_for_base(store, article.id, converted_from)
+                published = publish_variant(store, article.id, job.lang, self.clock(), self.shown)
+            return Outcome(0, from_memory, published, waiting_for_model=waiting)
         if pending:
             try:
                 translator = self.engines(SOURCE_LANGUAGE, job.lang)

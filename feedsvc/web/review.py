@@ -22,7 +22,7 @@ from flask import (
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from .. import qa
+from .. import derived, qa
 from ..articles import utcnow
 from ..config import SOURCE_LANGUAGE, Language
 from ..db import after_request_session, database, request_session
@@ -42,6 +42,9 @@ from ..review import (
 from ..store import Store
 
 bp = Blueprint("review", __name__, url_prefix="/review")
+# Jobs run without the app, on its database: they learn its derived languages (zh-Hant
+# from zh-Hans) once, when the app is built and this blueprint registered with it.
+bp.record_once(lambda state: derived.init_app(state.app, state.app.extensions["feedsvc.settings"]))
 F = TypeVar("F", bound=Callable[..., Any])
 SESSION_KEY = "review_token_id"
 
@@ -187,6 +190,12 @@ def editor(lang_tag: str, article_id: int) -> str:
     segments = st.segments.of(article_id, language.tag)
     histories = st.segments.histories([segment.id for segment in segments])
     suggested = suggestions_for(st, segments, language.tag)
+    # A derived language's reviewer sees the base text each segment is converted from.
+    base = (
+        {s.key: s for s in st.segments.of(article_id, language.derived_from)}
+        if language.derived_from
+        else {}
+    )
     rows = []
     for segment in segments:
         found = issues(segment, segment.target, terms, language.tag) if segment.target else []
@@ -198,6 +207,7 @@ def editor(lang_tag: str, article_id: int) -> str:
                 "terms": qa.glossary_hits(segment.source, terms),
                 "suggestions": suggested[segment.id],
                 "history": histories[segment.id],
+                "base": base.get(segment.key),
             }
         )
     approved = sum(1 for r in rows if r["segment"].status is SegmentStatus.APPROVED)
