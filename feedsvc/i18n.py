@@ -25,37 +25,64 @@ def bcp47(locale_id: str) -> str:
 _TRADITIONAL_REGIONS = {"tw", "hk", "mo"}
 
 
+def chinese_script(tag: str) -> str | None:
+    """``hant`` or ``hans`` for a Chinese tag, from its script or else its region (zh-TW,
+    zh-HK and zh-MO write Traditional characters); None for other languages."""
+    language, *subtags = tag.lower().replace("_", "-").split("-")
+    if language != "zh":
+        return None
+    script = next((s for s in subtags if s in ("hans", "hant")), None)
+    if script is not None:
+        return script
+    region = next((s for s in subtags if len(s) == 2 or s.isdigit()), "")
+    return "hant" if region in _TRADITIONAL_REGIONS else "hans"
+
+
+def ui_locale(tag: str) -> str:
+    """The UI catalog's locale for a language: one catalog per Chinese script, so a
+    zh-Hant-HK page or a zh-TW browser reads zh_Hant, never zh_Hans or English."""
+    script = chinese_script(tag)
+    if script is not None:
+        return "zh_Hant" if script == "hant" else "zh_Hans"
+    return babel_locale(tag)
+
+
 def regional_match(requested: str, tags: tuple[str, ...]) -> str | None:
-    """Browsers say zh-CN or zh-TW where we say zh-Hans and zh-Hant; match by language,
-    and for Chinese by the script the region writes."""
-    language, _, region = requested.lower().replace("_", "-").partition("-")
+    """The configured tag that best serves a browser's language: the same tag in any
+    spelling; else the same language, for Chinese in the script the browser reads (zh-TW,
+    zh-Hant-HK: Traditional), the same region first; else any tag of that language."""
+    wanted = requested.lower().replace("_", "-")
+    exact = next((tag for tag in tags if tag.lower() == wanted), None)
+    if exact is not None:
+        return exact
+    language = wanted.split("-")[0]
     candidates = [tag for tag in tags if tag.split("-")[0].lower() == language]
     if language == "zh" and candidates:
-        script = "hant" if region.split("-")[0] in _TRADITIONAL_REGIONS else "hans"
-        preferred = [tag for tag in candidates if tag.lower().endswith(script)]
-        candidates = preferred or candidates
-    return babel_locale(candidates[0]) if candidates else None
+        script = chinese_script(wanted)
+        same = [tag for tag in candidates if chinese_script(tag) == script]
+        region = wanted.split("-")[-1]
+        regional = [tag for tag in same if tag.lower().split("-")[-1] == region]
+        candidates = regional or same or candidates
+    return candidates[0] if candidates else None
 
 
 def init_app(app: Flask, settings: Settings) -> Babel:
-    supported = [babel_locale(tag) for tag in settings.language_tags]
-
     def select_locale() -> str | None:
-        # A public page speaks its URL's language; elsewhere the browser's choice wins.
+        """A configured language's tag. A public page speaks its URL's language; elsewhere
+        the browser's languages are tried best first, each exactly or by region, so
+        "zh-TW,zh;q=0.9,en;q=0.8" reads Traditional Chinese where it is configured."""
         if page_language := g.get("page_language"):
             return str(page_language)
-        exact = request.accept_languages.best_match(supported + [bcp47(s) for s in supported])
-        if exact:
-            return exact
-        for requested, _quality in request.accept_languages:
-            if match := regional_match(requested, settings.language_tags):
-                return match
+        for requested, quality in request.accept_languages:
+            if quality > 0 and requested != "*":
+                if match := regional_match(requested, settings.language_tags):
+                    return match
         return None
 
     babel = Babel()
     babel.init_app(
         app,
-        locale_selector=lambda: babel_locale(select_locale() or "en"),
+        locale_selector=lambda: ui_locale(select_locale() or "en"),
         default_translation_directories=str(TRANSLATIONS),
     )
     app.context_processor(lambda: {"locale_tag": bcp47(str(get_locale() or "en"))})

@@ -14,7 +14,7 @@ from flask_babel import force_locale, gettext
 from .. import urls
 from ..config import SOURCE_LANGUAGE, Language, Settings
 from ..domain import Article, NotFound, Section, Variant, VariantOrigin, VariantStatus
-from ..i18n import babel_locale
+from ..i18n import babel_locale, ui_locale
 from ..store import Store
 from .model import (
     Category,
@@ -129,6 +129,9 @@ class FeedBuilder:
         self._provenance_texts: dict[
             tuple[VariantStatus, VariantOrigin, str], tuple[Provenance, str, str, str]
         ] = {}
+        self._converters = {
+            lang.tag: lang.converter for lang in settings.target_languages if lang.converter
+        }
 
     def feed(self, request: FeedRequest) -> Feed:
         lang = request.language
@@ -141,7 +144,7 @@ class FeedBuilder:
         published = self.store.feeds.published_languages(
             [article.id for article, _ in page.items], statuses_by_language(self.settings)
         )
-        with force_locale(babel_locale(lang.tag)):
+        with force_locale(ui_locale(lang.tag)):
             entries = tuple(
                 self._entry(article, variant, lang.tag, published[article.id])
                 for article, variant in page.items
@@ -275,12 +278,16 @@ class FeedBuilder:
         if key not in self._provenance_texts:  # the same few words on every entry
             self._provenance_texts[key] = self._provenance(variant.status, variant.origin, lang)
         provenance, note, label, tag = self._provenance_texts[key]
-        return Translation(provenance, SOURCE_LANGUAGE, original, None, note, label, tag)
+        engine = self._converters.get(lang)
+        return Translation(provenance, SOURCE_LANGUAGE, original, engine, note, label, tag)
 
     def _provenance(
         self, status: VariantStatus, origin: VariantOrigin, lang: str
     ) -> tuple[Provenance, str, str, str]:
         source = language_name(SOURCE_LANGUAGE, lang)
+        language = self.settings.language(lang)
+        if language is not None and language.derived_from and language.opencc:
+            return self._converted(status, language, source)
         if status is VariantStatus.REVIEWED:
             provenance = Provenance.HUMAN
             if origin is VariantOrigin.HUMAN:
@@ -300,6 +307,32 @@ class FeedBuilder:
             if provenance is Provenance.HUMAN
             else gettext("Machine translation")
         )
+        return provenance, note, label, tag
+
+    def _converted(
+        self, status: VariantStatus, language: Language, source: str
+    ) -> tuple[Provenance, str, str, str]:
+        """A derived language (zh-Hant from zh-Hans) says what it was converted from and
+        with what, and counts as human-reviewed only once its own reviewers approved it."""
+        base = language_name(language.derived_from or "", language.tag)
+        if status is VariantStatus.REVIEWED:
+            provenance = Provenance.HUMAN
+            note = gettext(
+                "Converted from human-reviewed %(language)s with OpenCC %(config)s and "
+                "reviewed by people.",
+                language=base,
+                config=language.opencc,
+            )
+            tag = gettext("Human-reviewed translation")
+        else:
+            provenance = Provenance.CONVERTED
+            note = gettext(
+                "Converted from human-reviewed %(language)s with OpenCC %(config)s.",
+                language=base,
+                config=language.opencc,
+            )
+            tag = gettext("Converted from reviewed text")
+        label = gettext("Read the original in %(language)s", language=source)
         return provenance, note, label, tag
 
     def _tag_name(self, tag: str, lang: str) -> str:
@@ -322,7 +355,7 @@ class FeedBuilder:
         outlines = []
         for language in languages:
             tag = language.tag
-            with force_locale(babel_locale(tag)):
+            with force_locale(ui_locale(tag)):
                 if leaves_only:
                     children = tuple(
                         self._feed_outline(path, tag)

@@ -21,6 +21,9 @@ class Provenance(StrEnum):
     ORIGINAL = "original"
     MACHINE = "machine-translated"
     HUMAN = "human-reviewed"
+    # Converted between scripts (OpenCC) from a human-reviewed translation in another
+    # language variant (zh-Hant from zh-Hans), not reviewed in this one.
+    CONVERTED = "converted"
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,7 @@ class Translation:
     provenance: Provenance
     source_language: str
     original_url: str
-    engine: str | None  # package name and version, for machine translations
+    engine: str | None  # package name and version, or the converter ("opencc s2twp")
     note: str  # the localized, human-readable statement shown in the content
     original_label: str  # the localized text of the link to the original
     tag: str = ""  # the provenance as a short localized category label ("人工审校")
