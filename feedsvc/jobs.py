@@ -57,7 +57,7 @@ class Worker:
         engines: Engines,
         clock: Clock = utcnow,
         lease: timedelta = LEASE,
-        batch_segments: int = 16,
+        call_tokens: int = 4096,
         max_attempts: int = MAX_ATTEMPTS,
         retry: timedelta = RETRY,
         shown: Mapping[str, tuple[VariantStatus, ...]] | None = None,
@@ -66,7 +66,7 @@ class Worker:
         self.engines = engines
         self.clock = clock
         self.lease = lease
-        self.batch_segments = batch_segments
+        self.call_tokens = call_tokens
         self.max_attempts = max_attempts
         self.retry = retry
         self.shown = shown or {}  # language → statuses its policy publishes
@@ -119,7 +119,7 @@ class Worker:
             self.database,
             self.engines.translator,
             self.clock,
-            self.batch_segments,
+            self.call_tokens,
             hold=lambda store: store.jobs.hold(job, self.clock() + self.lease),
             shown=self.shown.get(job.lang, ALL_SHOWN),
         )
@@ -311,7 +311,7 @@ def init_app(app: Flask, settings: Settings, database: Database) -> JobsExtensio
         database,
         engines,
         lease=timedelta(seconds=settings.job_lease_seconds),
-        batch_segments=settings.engine_batch_segments,
+        call_tokens=settings.engine_call_tokens,
         max_attempts=settings.job_max_attempts,
         retry=timedelta(seconds=settings.job_retry_seconds),
         shown={language.tag: language.shown for language in settings.target_languages},

@@ -30,11 +30,13 @@ from .domain import (
     VariantStatus,
 )
 from .engine import NoModel, Translator
+from .engine import Term as EngineTerm
 from .sanitize import clean_html, clean_text
 from .segments import Segment, Segmented, reassemble, render_text, segment_html, segment_text
 from .store import Store
 from .store.memory import source_hash
 from .store.variants import SegmentsChanged
+from .typography import punctuate
 
 log = logging.getLogger(__name__)
 EngineSource = Callable[[str, str], Translator]  # (source tag, target tag) → Translator
@@ -127,14 +129,14 @@ class JobRunner:
         database: Database,
         engines: EngineSource,
         clock: Callable[[], datetime],
-        batch_segments: int = 16,
+        call_tokens: int = 4096,
         hold: Hold = lambda store: None,
         shown: Collection[VariantStatus] = ALL_SHOWN,
     ) -> None:
         self.database = database
         self.engines = engines
         self.clock = clock
-        self.batch_segments = batch_segments
+        self.call_tokens = call_tokens
         self.hold = hold
         self.shown = shown
 
@@ -310,30 +312,51 @@ class JobRunner:
                         s, text, SegmentOrigin.GLOSSARY, SegmentStatus.TRANSLATED, self.clock(), 1.0
                     )
         to_engine = [s for s in pending if s not in only_terms]
-        for start in range(0, len(to_engine), self.batch_segments):
-            batch = to_engine[start : start + self.batch_segments]
-            outputs = translator.translate([protected[s.key].text for s in batch])
-            with self._held() as store:
+        engine_terms = [EngineTerm(t.source_term, t.target_term, t.do_not_translate) for t in terms]
+        for call in calls(to_engine, self.call_tokens):
+            outputs = translator.translate([s.source for s in call], engine_terms)
+            with self._held() as store:  # saved before the next call: a kill loses one call
                 written = sum(
                     store.segments.fill(
                         s,
-                        glossary.restore(out.text, protected[s.key]),
+                        punctuate(out.text, lang),
                         SegmentOrigin.MODEL,
                         SegmentStatus.TRANSLATED,
                         self.clock(),
                         out.score,
                         translator.name,
                     )
-                    for s, out in zip(batch, outputs, strict=True)
+                    for s, out in zip(call, outputs, strict=True)
                 )
             log.info(
-                "engine batch article_id=%d lang=%s segments=%d written=%d",
+                "engine call article_id=%d lang=%s segments=%d written=%d",
                 article_id,
                 lang,
-                len(batch),
+                len(call),
                 written,
             )
         return len(to_engine)
+
+
+def estimated_tokens(text: str) -> int:
+    """SentencePiece pieces of an English sentence, roughly: a piece per four characters."""
+    return len(text) // 4 + 2
+
+
+def calls(segments: Sequence[SegmentState], budget: int) -> Iterator[list[SegmentState]]:
+    """Segments in document order, grouped into engine calls of about `budget` tokens; the
+    engine sorts each call by length and batches it by tokens itself."""
+    call: list[SegmentState] = []
+    used = 0
+    for segment in segments:
+        cost = estimated_tokens(segment.source)
+        if call and used + cost > budget:
+            yield call
+            call, used = [], 0
+        call.append(segment)
+        used += cost
+    if call:
+        yield call
 
 
 def publish_variant(
@@ -374,9 +397,13 @@ def publish_variant(
         Variant(
             article_id=article.id,
             lang=lang,
-            title=clean_text(render_text(by_key["title"], targets["title"])),
-            summary=clean_text(render_text(summary, targets["summary"])) if summary else None,
-            body_html=clean_html(reassemble(pieces.body, targets)),
+            title=clean_text(punctuate(render_text(by_key["title"], targets["title"]), lang)),
+            summary=(
+                clean_text(punctuate(render_text(summary, targets["summary"]), lang))
+                if summary
+                else None
+            ),
+            body_html=clean_html(reassemble(pieces.body, targets, lang)),
             origin=VariantOrigin.MACHINE if machine else VariantOrigin.HUMAN,
             status=VariantStatus.REVIEWED if approved else VariantStatus.MACHINE_TRANSLATED,
             source_revision=article.revision,

@@ -195,8 +195,9 @@ def content_with_note(entry: Entry) -> str:
     if not entry.translation:
         return entry.content_html
     t = entry.translation
+    space = "" if entry.language.split("-")[0] in ("zh", "ja") else " "  # no space after 。
     note = (
-        f'<p class="feedsvc-provenance"><em>{_escape(t.note)}</em> '
+        f'<p class="feedsvc-provenance"><em>{_escape(t.note)}</em>{space}'
         f'<a href="{_escape(t.original_url)}" hreflang="{t.source_language}">'
         f"{_escape(t.original_label)}</a></p>"
     )
