@@ -22,7 +22,14 @@ from flask import Flask
 
 from .config import Language, Settings
 from .db import Database
-from .domain import JobStatus, NotFound, SegmentOrigin, SegmentState, SegmentStatus
+from .domain import (
+    JobStatus,
+    NotFound,
+    PreconditionFailed,
+    SegmentOrigin,
+    SegmentState,
+    SegmentStatus,
+)
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -230,10 +237,10 @@ def follow(
     if not _is_base_of(after, segment):
         if rejected and segment.origin is SegmentOrigin.CONVERTED:
             if segment.status is not SegmentStatus.APPROVED:
-                store.segments.change(
-                    segment, None, SegmentStatus.PENDING, None, actor, WITHDRAW, now
+                withdrawn = _change(
+                    store, segment, None, SegmentStatus.PENDING, None, actor, WITHDRAW, now
                 )
-                return Followed.WITHDRAWN
+                return Followed.WITHDRAWN if withdrawn else Followed.KEPT
         return Followed.UNCHANGED
     text = convert(after.target or "", language.opencc)
     if segment.status is SegmentStatus.PENDING:
@@ -246,13 +253,21 @@ def follow(
     if segment.target == text:
         return Followed.UNCHANGED
     if segment.origin is SegmentOrigin.CONVERTED:
-        store.segments.change(
-            segment, text, SegmentStatus.TRANSLATED, SegmentOrigin.CONVERTED, actor, CONVERT, now
+        converted = _change(
+            store,
+            segment,
+            text,
+            SegmentStatus.TRANSLATED,
+            SegmentOrigin.CONVERTED,
+            actor,
+            CONVERT,
+            now,
         )
-        return Followed.CONVERTED
+        return Followed.CONVERTED if converted else Followed.KEPT
     base_edited = before.status is SegmentStatus.APPROVED and before.target != after.target
     if segment.status is SegmentStatus.APPROVED and base_edited:
-        store.segments.change(
+        marked = _change(
+            store,
             segment,
             segment.target,
             SegmentStatus.TRANSLATED,
@@ -261,5 +276,31 @@ def follow(
             BASE_CHANGED,
             now,
         )
-        return Followed.MARKED
+        return Followed.MARKED if marked else Followed.KEPT
     return Followed.KEPT
+
+
+def _change(
+    store: Store,
+    segment: SegmentState,
+    target: str | None,
+    status: SegmentStatus,
+    origin: SegmentOrigin | None,
+    actor: str,
+    action: str,
+    now: datetime,
+) -> bool:
+    """The store's versioned change of a derived segment as read in this transaction; False
+    when a person changed it in between (PostgreSQL): their work wins, and the base
+    language's translator is not refused for a segment they never saw."""
+    try:
+        store.segments.change(segment, target, status, origin, actor, action, now)
+    except PreconditionFailed:
+        log.info(
+            "derived segment changed meanwhile, left as it is article_id=%d lang=%s key=%s",
+            segment.article_id,
+            segment.lang,
+            segment.key,
+        )
+        return False
+    return True

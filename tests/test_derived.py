@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from lxml import etree, html
 
-from feedsvc import create_app
+from feedsvc import create_app, derived
 from feedsvc.articles import utcnow
 from feedsvc.config import ConfigError, Language, PublishPolicy, load_settings, parse_languages
 from feedsvc.db import database
@@ -606,3 +607,25 @@ def test_zh_hant_pages_speak_traditional_chinese(
     assert "最新消息" in text and "訂閱" in text and "区里" not in text
     hrefs = {link.get("hreflang") for link in page.xpath("//head/link[@hreflang]")}
     assert hrefs == {"en", "zh-Hans", "zh-Hant"}
+
+
+def test_a_zh_hant_change_made_meanwhile_wins_over_the_rederivation(
+    dapp: Flask, article: int, people: dict[str, Api], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL a zh-Hant reviewer may commit between the zh-Hans approval's read of
+    the zh-Hant segment and its write: the versioned write finds it changed, keeps the
+    person's text and does not refuse the zh-Hans translator."""
+    approve_all(dapp, people, article)
+    seen = states(dapp, article, "zh-Hant")["summary"]  # as the zh-Hans request read it
+    write(people["hant"], article, "zh-Hant", "summary", "產業園將有120家企業進駐。", False)
+    settings = dapp.extensions["feedsvc.settings"]
+    with dapp.app_context(), database().session() as session:
+        store = Store(session)
+        before = store.segments.get(article, "zh-Hans", "summary")
+        after = replace(before, target="产业园可容纳120家企业。")
+        monkeypatch.setattr(store.segments, "get", lambda *args: seen)
+        followed = derived.follow(
+            store, settings.language("zh-Hant"), before, after, "hans person", utcnow()
+        )
+    assert followed is derived.Followed.KEPT
+    assert states(dapp, article, "zh-Hant")["summary"].target == "產業園將有120家企業進駐。"
