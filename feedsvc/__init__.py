@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import db, i18n, jobs, metrics, publish
+from . import db, derived, i18n, jobs, metrics, publish
 from .config import load_settings
 
 __all__ = ["create_app"]
@@ -28,6 +28,7 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     app.extensions["feedsvc.settings"] = settings
 
     database = db.init_app(app, settings.database_url)
+    derived.init_app(app, settings)
     metrics.init_app(app)
     i18n.init_app(app, settings)
     extension = jobs.init_app(app, settings, database)

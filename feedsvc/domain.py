@@ -184,7 +184,7 @@ class SegmentStatus(StrEnum):
 class JobStatus(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
-    WAITING = "waiting"  # for a model to be installed
+    WAITING = "waiting"  # for a model to be installed, or for base text to convert
     DONE = "done"
     FAILED = "failed"
 

@@ -247,7 +247,7 @@ class SegmentOut(BaseModel):
     position: int
     source: str
     target: str | None
-    origin: str | None = Field(description="model, memory, glossary or human")
+    origin: str | None = Field(description="model, memory, glossary, human or converted")
     status: str = Field(description="pending, translated or approved")
     score: float | None = Field(description="the model's confidence, 0..1")
     engine: str | None

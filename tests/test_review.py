@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import lxml.html
 import pytest
 from babel.messages.pofile import read_po, write_po
 from flask import Flask
@@ -373,3 +374,45 @@ def test_unreadable_files_are_refused(rapp: Flask, secrets: dict[str, str]) -> N
             "/api/v1/exchange/zh-Hans", data=data, headers=zh.headers({"Content-Type": media_type})
         )
         assert response.status_code == 422, response.json
+
+
+def test_an_alt_text_is_reviewed_as_a_segment_and_published(
+    rapp: Flask, secrets: dict[str, str]
+) -> None:
+    """The image's alt is a segment of its own: shown with its element as context in the
+    zh_Hans screen, approved like a sentence, and the feed's image carries the approval."""
+    editor = api(rapp, secrets["editor"])
+    editor.post("/sections", {"path": "news", "names": {"en": "News"}})
+    body = (
+        '<p>The park opened.</p><p><img src="https://i.example/p.jpg" alt="The park at dusk"></p>'
+    )
+    created = editor.post("/articles", {"section": "news", "title": "Park", "body_html": body})
+    article = int(created.json["id"])
+    with rapp.app_context():
+        assert jobs().worker.run_pending() >= 1
+    client = rapp.test_client()
+    sign_in(client, secrets["zh"])
+    page = client.get(f"/review/zh-hans/articles/{article}", headers={"Accept-Language": "zh-CN"})
+    doc = lxml.html.fromstring(page.data)
+    (item,) = doc.xpath("//li[@data-key='attr.0.img.alt']")
+    assert item.findtext(".//div[@class='source']") == "The park at dusk"
+    assert item.findtext(".//p[@class='context']") == "图片 <img> 的替代文字（alt）"
+    token = csrf_of(page.data)
+    for key, target in (
+        ("title", "公园"),
+        ("body.0.0", "公园开放了。"),
+        ("attr.0.img.alt", "黄昏时的公园"),
+    ):
+        saved = client.post(
+            f"/review/zh-hans/articles/{article}/segments/{key}",
+            data={"target": target, "action": "approve", "csrf_token": token},
+        )
+        assert saved.status_code == 302
+    feed = client.get("/zh-hans/feed.json", base_url=BASE).json
+    (item_json,) = [i for i in feed["items"] if i["id"].endswith(f"article/{article}/zh-Hans")]
+    assert 'alt="黄昏时的公园"' in item_json["content_html"]
+    with rapp.app_context(), database().session() as session:
+        remembered = Store(session).memory.matches(
+            "en", "zh-Hans", [source_hash("The park at dusk")]
+        )
+    assert list(remembered.values()) == ["黄昏时的公园"]

@@ -153,7 +153,10 @@ def output_fingerprint(settings: Settings) -> str:
         settings.publisher,
         settings.copyright,
         settings.feed_max_age,
-        [(language.tag, language.policy.value) for language in settings.languages],
+        [
+            (language.tag, language.policy.value, language.derived_from, language.opencc)
+            for language in settings.languages
+        ],
         metadata.version("feedsvc"),
     ]
     return hashlib.sha256(json.dumps(relevant).encode()).hexdigest()[:16]

@@ -22,7 +22,7 @@ from flask import (
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from .. import derived, qa
+from .. import qa
 from ..articles import utcnow
 from ..config import SOURCE_LANGUAGE, Language
 from ..db import after_request_session, database, request_session
@@ -39,12 +39,10 @@ from ..review import (
     suggestions_for,
     terms_of,
 )
+from ..segments import attribute_context
 from ..store import Store
 
 bp = Blueprint("review", __name__, url_prefix="/review")
-# Jobs run without the app, on its database: they learn its derived languages (zh-Hant
-# from zh-Hans) once, when the app is built and this blueprint registered with it.
-bp.record_once(lambda state: derived.init_app(state.app, state.app.extensions["feedsvc.settings"]))
 F = TypeVar("F", bound=Callable[..., Any])
 SESSION_KEY = "review_token_id"
 
@@ -208,6 +206,7 @@ def editor(lang_tag: str, article_id: int) -> str:
                 "suggestions": suggested[segment.id],
                 "history": histories[segment.id],
                 "base": base.get(segment.key),
+                "context": segment_context(segment.key),
             }
         )
     approved = sum(1 for r in rows if r["segment"].status is SegmentStatus.APPROVED)
@@ -351,6 +350,17 @@ def actor() -> str:
     return f"{g.reviewer.name} (token {g.reviewer.id})"
 
 
+def segment_context(key: str) -> str | None:
+    """Where an attribute segment's text appears: its element and attribute."""
+    where = attribute_context(key)
+    if where is None:
+        return None
+    element, attribute = where
+    if attribute == "alt":
+        return _("Text alternative (alt) of an image <%(element)s>", element=element)
+    return _("Tooltip (%(attribute)s) of <%(element)s>", attribute=attribute, element=element)
+
+
 def qa_message(issue: qa.Issue) -> str:
     """The QA warning in the reviewer's language (codes are stable, texts are localized)."""
     messages = {
@@ -372,6 +382,10 @@ def qa_message(issue: qa.Issue) -> str:
             ids=issue.params.get("placeholders", ""),
         ),
         "tag_order": _("Inline tags are nested wrongly."),
+        "links": _(
+            "URLs or e-mail addresses of the source are missing or changed: %(links)s.",
+            links=issue.params.get("links", ""),
+        ),
         "glossary": _(
             "Glossary: “%(term)s” must be translated as “%(expected)s”.",
             term=issue.params.get("term", ""),
