@@ -86,6 +86,7 @@ class Settings:
     engine_device: str = "cpu"
     engine_compute_type: str = "auto"
     engine_threads: int = 0
+    engine_inter_threads: int = 1
     engine_beam_size: int = 4
     engine_call_tokens: int = 4096  # model tokens per engine call: the unit of saved progress
     job_lease_seconds: int = 300  # a job whose worker died runs again after this
@@ -393,6 +394,7 @@ def load_settings(instance_path: Path, environ: Mapping[str, str] | None = None)
     for name, key in (
         ("ENGINE_BEAM_SIZE", "engine_beam_size"),
         ("ENGINE_CALL_TOKENS", "engine_call_tokens"),
+        ("ENGINE_INTER_THREADS", "engine_inter_threads"),
         ("JOB_LEASE_SECONDS", "job_lease_seconds"),
         ("JOB_RETRY_SECONDS", "job_retry_seconds"),
         ("JOB_MAX_ATTEMPTS", "job_max_attempts"),

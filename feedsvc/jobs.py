@@ -304,6 +304,7 @@ def init_app(app: Flask, settings: Settings, database: Database) -> JobsExtensio
             device=settings.engine_device,
             compute_type=settings.engine_compute_type,
             threads=settings.engine_threads,
+            inter_threads=settings.engine_inter_threads,
             beam_size=settings.engine_beam_size,
         ),
     )

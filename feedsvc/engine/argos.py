@@ -36,6 +36,10 @@ class EngineOptions:
     device: str = "cpu"  # or "cuda"
     compute_type: str = "auto"
     threads: int = 0  # CTranslate2 intra_threads; 0 lets it choose
+    # CTranslate2 inter_threads: batches of one call translated in parallel. With the
+    # sentences of a whole job in one call, 1 intra × 2 inter uses both cores of a small
+    # machine best (benchmarks/engine_throughput.py).
+    inter_threads: int = 1
     beam_size: int = 4
     max_batch_tokens: int = 2048
     max_decoding_length: int = 256
@@ -101,6 +105,7 @@ class ArgosTranslator:
                     device=self.options.device,
                     compute_type=self.options.compute_type,
                     intra_threads=self.options.threads,
+                    inter_threads=self.options.inter_threads,
                 )
                 self._processor = processor
             return self._model, self._processor
