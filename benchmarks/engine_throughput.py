@@ -237,11 +237,12 @@ def measure_group(bench: Bench, configs: list[Config], rounds: int) -> list[dict
             steps.reverse()
         for name, config, step in steps:
             times.setdefault((name, config), []).append(step())
-            wall, _ = times[(name, config)][-1]
+            wall, cpu = times[(name, config)][-1]
             print(
                 f"  round {round_number + 1} {name:12} "
                 f"{config.label if config else configs[0].label.rsplit(' ', 1)[0]:20} "
-                f"{len(bench.sentences) / wall:7.2f} sentences/s",
+                f"{len(bench.sentences) / wall:7.2f} sentences/s "
+                f"{1000 * cpu / len(bench.sentences):6.0f} CPU ms/sentence",
                 file=sys.stderr,
                 flush=True,
             )
