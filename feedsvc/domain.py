@@ -210,6 +210,16 @@ class SegmentState:
     model_runs: int
     updated_at: datetime
     version: int = 1  # bumped by every write: what a conditional write compares
+    # The human translation set aside when the English changed, and the English it
+    # translated; while set, the segment needs review against the new sentence.
+    previous_source: str | None = None
+    previous_target: str | None = None
+    dismissed: tuple[str, ...] = ()  # QA warning codes a translator set aside
+    words: int = 0  # English words of the source
+
+    @property
+    def source_changed(self) -> bool:
+        return self.previous_source is not None
 
 
 @dataclass(frozen=True)
@@ -250,6 +260,7 @@ class HistoryEntry:
     before_status: str
     after_status: str
     at: datetime
+    note: str | None = None  # a dismissal's reason, or "batch:<id>" of a bulk approval
 
 
 @dataclass(frozen=True)
@@ -264,6 +275,11 @@ class QueueItem:
     pending: int
     lowest_score: float | None
     oldest_change: datetime
+    words: int = 0  # English words of all its segments
+    words_to_review: int = 0  # of the segments not yet approved
+    changed: int = 0  # segments whose English changed under a human translation
+    errors: int = 0  # segments whose text has a blocking QA issue (filled for a page only)
+    waiting: str | None = None  # why its latest job waits (for a model, for base text)
 
     @property
     def progress(self) -> int:

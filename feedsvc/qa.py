@@ -7,14 +7,16 @@ strings in, issues out. Source and target use the placeholder syntax of
 
 Decisions, so callers know what to expect:
 
-- **Errors** are the placeholder problems that would damage markup (``placeholder_missing``,
-  ``placeholder_extra``, ``tag_order``), a typed-out value (``value_typed``) and an
-  ``empty`` target; everything else warns.
+- **Errors** are only the problems that break structure: ``placeholder_missing``,
+  ``placeholder_extra``, ``tag_order`` (markup would be lost, duplicated or mis-nested) and
+  an ``empty`` target. They block a save. Everything else, ``value_typed`` included, is a
+  warning a translator may dismiss.
   An empty target is reported alone: every other issue would only follow from it.
-- **Typed-out values** are errors (``value_typed``): a standalone placeholder protecting
+- **Typed-out values** are warnings (``value_typed``): a standalone placeholder protecting
   plain text (today only a literal brace; segments cut before numbers went back into the
   text protected numbers, URLs and e-mail addresses too) written out instead of its token.
-  It is reported as typed, not as missing.
+  It is reported as typed, not as missing; in a Chinese target a number written as a
+  Chinese numeral counts as typed too ("{1}家" = 4 → "四家").
 - **Reordering** placeholders is fine (word order differs between languages), and so is
   moving one paired element out of another; only crossing pairs (``{1}…{2}…{/1}…{/2}``) and
   a closing token before its opening are ``tag_order`` errors, and only when the source
@@ -27,6 +29,18 @@ Decisions, so callers know what to expect:
   A number glued after a letter is part of a name ("G20", "COVID-19", "A320") and does not
   count; neither do numbers in URLs and e-mail addresses. A month number in a CJK target
   ("2月19日" for "Feb. 19") is never reported as extra.
+- **Chinese targets** (zh-Hans, zh-Hant…): numbers are compared after normalizing both
+  sides. Digits in the target (full-width too) count as above, with 万/萬, 亿/億, 万亿 as
+  scale ("约94亿元" = "9.4 billion" = "$9.4 billion"; "1.2万" = 12,000), 千/百 after digits
+  read either way ("3千" = 3,000; "3千米" = 3 km), "90年代" and "20世纪90年代" as the
+  1990s. Chinese numerals (四, 两/兩, 三十五, 一百零五, 两千五, 二〇二六, 三点五亿, 第二,
+  百分之五) are *readings*: they match a number the source has, and are never reported
+  as extra on their own (so 一些, 一起, 统一, 万一, 千万不要, 周二, 四川 never count); they
+  are listed next to a real difference. Spelled-out English numbers in the source
+  ("four", "second", "twenty-five", "two million") match the same way but are never
+  reported as missing ("first" is often 首次, "one of" 之一). Currency signs and codes
+  (``$``, ``US$``, ``¥``, ``RMB9.4``, 元, 美元) never make a difference; "$5m" = 500万.
+  Digits are paired with digits first, so a numeral never takes a digit's place.
 - **Glossary** terms match like :func:`feedsvc.glossary.protect`: case-insensitive, whole
   words, longest first, never inside a placeholder token. The required target term is
   found case-insensitively; a do-not-translate term must appear exactly as written in
@@ -102,7 +116,7 @@ MESSAGES: dict[str, str] = {
 class Issue:
     code: str  # one of CODES
     params: dict[str, str]  # details for the message, e.g. {"missing": "56.39"}
-    severity: str = "warning"  # "error": placeholder problems that would break markup
+    severity: str = "warning"  # "error": structure problems (placeholders, tags) or empty
 
     def __post_init__(self) -> None:
         if self.code not in CODES:
@@ -302,6 +316,13 @@ class _Number:
     key: str  # the value, normalized
     shown: str  # as written
     month: bool  # 1–12 followed by 月/월
+    start: int = 0  # where it was found (numbers are listed in text order)
+    hard: bool = True  # False: a reading that only counts when the other side has it
+    alternatives: frozenset[str] = frozenset()  # other possible values ("3千米": 3)
+
+    @property
+    def readings(self) -> frozenset[str]:
+        return self.alternatives | {self.key}
 
 
 def _ascii_digits(text: str) -> str:
@@ -328,8 +349,17 @@ def _to_decimal(raw: str) -> Decimal:
     return Decimal(f"{integer}.{fraction}" if fraction else integer)
 
 
+def _key(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
 def _numbers(text: str, language: str) -> list[_Number]:
     text = _URL_OR_EMAIL.sub(" ", _ascii_digits(text))
+    return _digit_numbers(text, language)
+
+
+def _digit_numbers(text: str, language: str) -> list[_Number]:
+    """Numbers written with digits (``text`` already has ASCII digits, no URLs)."""
     scale = _scale_pattern(_language(language))
     scales = _SCALES.get(_language(language), {})
     found = []
@@ -344,8 +374,8 @@ def _numbers(text: str, language: str) -> list[_Number]:
             and value == value.to_integral_value()
             and 1 <= value <= 12
         )
-        key = format(value.normalize(), "f")
-        found.append(_Number(key, text[match.start() : end].strip(), month))
+        shown = text[match.start() : end].strip()
+        found.append(_Number(_key(value), shown, month, match.start()))
     return found
 
 
@@ -356,6 +386,311 @@ def _shown(numbers: Sequence[_Number], wanted: Counter[str]) -> str:
             shown.append(number.shown)
             left[number.key] -= 1
     return ", ".join(shown)
+
+
+# --- Chinese numbers -------------------------------------------------------------------
+# For a Chinese target (zh-Hans, zh-Hant…) numbers are compared after normalizing both
+# sides. Digits in the target (with 万/亿 and, as a possible reading, 千/百) must match
+# the source as before. Chinese numerals (四, 三十五, 两千, 九十四亿, 第二, 百分之五,
+# 二〇二六) are only *readings*: they match a source value when the source has it, and are
+# never reported as extra on their own (一些, 统一, 万一, 四川 are words, not numbers).
+# Likewise spelled-out English numbers in the source ("four", "second", "two million")
+# match a Chinese numeral or digit when the target has one, and are never reported as
+# missing: translations drop or rephrase them freely ("one of" → 之一, "first" → 首次).
+
+_ZH_DIGITS = {
+    "〇": 0,
+    "零": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "兩": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_ZH_UNITS = {"十": 1, "百": 2, "千": 3}  # powers of ten within a group of four digits
+_ZH_GROUPS = {"亿": 8, "億": 8, "万": 4, "萬": 4}
+_ZH_NUMERAL = "〇零一二三四五六七八九两兩十百千万萬亿億"
+_ZH_RUN = re.compile(rf"[{_ZH_NUMERAL}]+(?:[点點][〇零一二三四五六七八九]+[万萬亿億]*)?")
+_ZH_PERCENT = re.compile(rf"百分之([{_ZH_NUMERAL}]+(?:[点點][〇零一二三四五六七八九]+)?)")
+# 20世纪90年代 / 二十世纪九十年代 = the 1990s.
+_ZH_CENTURY_DECADE = re.compile(
+    rf"([0-9]+|[{_ZH_NUMERAL}]+)\s*世[纪紀]\s*([0-9]+|[{_ZH_NUMERAL}]+)\s*年代"
+)
+# Digits followed by 千/百 that the scale words leave out (千米 is a kilometre; 3千 is
+# usually 3,000): both readings count.
+_ZH_SMALL_SCALE = re.compile(r"\s?([千百])(?![万萬亿億])")
+_ZH_UNIT_AFTER_THOUSAND = tuple("米克瓦卡焦伏帕赫")
+# Words whose numeral characters are no numbers (masked before looking for numerals).
+_ZH_NOT_NUMBERS = re.compile(
+    "|".join(
+        sorted(
+            """一些 一起 一直 一定 一样 一樣 一般 一切 一旦 一致 一同 一向 一再 一边 一邊 一面
+            一方面 一体 一體 一带一路 一帶一路 统一 統一 唯一 万一 萬一 不一 一下 逐一 一流 同一
+            单一 單一 一系列 一律 一时 一時 一路 一度 一并 一併 一齐 一齊 一番 一阵 一陣 一味
+            一贯 一貫 一举 一舉 一概 一心 进一步 進一步 第一时间 第一時間 万物 萬物 万众 萬眾
+            千方百计 千方百計 十分 十足 百姓 百货 百貨 百科 百分点 百分點 四处 四處 四周 两岸
+            兩岸 四川 三星 三亚 三亞 九龙 九龍 五角大楼 五角大樓 亿万富翁 億萬富翁 万万
+            萬萬""".split(),
+            key=len,
+            reverse=True,
+        )
+    )
+    + r"|(?:周|週|星期|礼拜|禮拜)[一二三四五六日天]"  # weekdays
+    + r"|一[点點](?![〇零一二三四五六七八九])|千万(?=[不别別要勿莫])|千萬(?=[不别別要勿莫])"
+)
+_CURRENCY_CODE = re.compile(
+    r"(?<![A-Za-z])(?:RMB|CNY|USD|HKD|TWD|NTD|EUR|GBP|JPY|KRW|[A-Z]{1,3}\$)(?=\s?[0-9])"
+)
+# "$5m", "€3bn" after a currency sign: "m" is a million only there (5m is also 5 metres).
+_CURRENCY_SCALE = re.compile(r"(?<=[$€£¥])([0-9][0-9.,]*)(m|mn|k)(?![A-Za-z])")
+
+_EN_UNITS = {
+    word: value
+    for value, word in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen "
+        "fourteen fifteen sixteen seventeen eighteen nineteen".split()
+    )
+}
+_EN_TENS = {
+    word: 10 * value
+    for value, word in enumerate(
+        "twenty thirty forty fifty sixty seventy eighty ninety".split(), start=2
+    )
+}
+_EN_ORDINALS = {
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fifth": 5,
+    "eighth": 8,
+    "ninth": 9,
+    "twelfth": 12,
+    **{f"{word}th": value for word, value in _EN_UNITS.items() if value in (4, 6, 7)},
+    **{f"{word}th": value for word, value in _EN_UNITS.items() if 10 <= value <= 19},
+    **{word[:-1] + "ieth": value for word, value in _EN_TENS.items()},
+}
+_EN_ORDINALS.pop("twelveth", None)
+# "noon" is written 中午12时; "four decades" 40多年.
+_EN_ONES = {**_EN_UNITS, **_EN_ORDINALS, "noon": 12, "midnight": 12, "dozen": 12}
+_EN_SCALE_WORDS = {
+    "decades": 1,
+    "hundred": 2,
+    "thousand": 3,
+    "million": 6,
+    "billion": 9,
+    "trillion": 12,
+}
+
+
+def _alternation(words: Mapping[str, int]) -> str:
+    return "|".join(sorted(words, key=len, reverse=True))
+
+
+_EN_NUMBER_WORD = re.compile(
+    rf"(?<!\w)(?:(?P<tens>{_alternation(_EN_TENS)})"
+    rf"(?:[- ](?P<ones>{_alternation({w: v for w, v in _EN_ONES.items() if 1 <= v <= 9})}))?"
+    rf"|(?P<single>{_alternation(_EN_ONES)}))"
+    rf"(?:\s+(?P<scale>{_alternation(_EN_SCALE_WORDS)}))?(?!\w)",
+    re.IGNORECASE,
+)
+
+
+def _zh_group(text: str) -> Decimal:
+    """Up to four digits written with 十/百/千: 三十五, 一百零五, 两千五 (= 2,500)."""
+    value, number, last_unit = 0, None, 0
+    for char in text:
+        if char in _ZH_DIGITS:
+            number = _ZH_DIGITS[char]
+        else:
+            last_unit = _ZH_UNITS[char]
+            value += (1 if number is None else number) * 10**last_unit
+            number = None
+    if number is not None:
+        if len(text) >= 2 and text[-2] in _ZH_UNITS and last_unit > 1:
+            value += number * 10 ** (last_unit - 1)  # 两千五: the unit below is implied
+        else:
+            value += number
+    return Decimal(value)
+
+
+def _zh_integer(text: str) -> Decimal:
+    if all(char in _ZH_DIGITS for char in text):  # 二〇二六: digit by digit
+        return Decimal("".join(str(_ZH_DIGITS[char]) for char in text))
+    for group, exponent in _ZH_GROUPS.items():
+        at = text.rfind(group)
+        if at < 0:
+            continue
+        high = _zh_integer(text[:at]) if text[:at] else Decimal(1)
+        low_text = text[at + 1 :]
+        if len(low_text) == 1 and low_text in _ZH_DIGITS:  # 三万五 = 35,000
+            low = Decimal(_ZH_DIGITS[low_text]).scaleb(exponent - 1)
+        else:
+            low_text = low_text.lstrip("零〇")
+            low = _zh_integer(low_text) if low_text else Decimal(0)
+        return high.scaleb(exponent) + low
+    return _zh_group(text)
+
+
+def _zh_value(text: str) -> Decimal:
+    """A Chinese numeral to its value: 九十四亿, 三点五, 二〇二六, 第二's 二, 一万亿."""
+    integer, mark, rest = (
+        re.split("([点點])", text, maxsplit=1) if re.search("[点點]", text) else (text, "", "")
+    )
+    if not mark:
+        return _zh_integer(text)
+    fraction = "".join(str(_ZH_DIGITS[char]) for char in rest if char in _ZH_DIGITS)
+    value = _zh_integer(integer) + Decimal("0." + fraction)
+    for char in rest:
+        if char in _ZH_GROUPS:
+            value = value.scaleb(_ZH_GROUPS[char])
+    return value
+
+
+def _mask(text: str, start: int, end: int) -> str:
+    return text[:start] + " " * (end - start) + text[end:]
+
+
+def _value_of(raw: str) -> Decimal:
+    return _to_decimal(raw) if raw[0].isdigit() else _zh_value(raw)
+
+
+def _chinese_numbers(text: str, language: str) -> list[_Number]:
+    """The numbers of a Chinese target: digits (hard) and Chinese numerals (readings)."""
+    text = _URL_OR_EMAIL.sub(" ", _ascii_digits(text))
+    text = _CURRENCY_CODE.sub(lambda m: " " * len(m.group()), text)
+    found: list[_Number] = []
+    for match in _ZH_CENTURY_DECADE.finditer(text):
+        century, decade = _value_of(match.group(1)), _value_of(match.group(2))
+        value = (century - 1) * 100 + decade
+        hard = match.group(1)[0].isdigit() or match.group(2)[0].isdigit()
+        found.append(_Number(_key(value), match.group(), False, match.start(), hard))
+        text = _mask(text, match.start(), match.end())
+    for number in _digit_numbers(text, language):
+        end = number.start + len(number.shown)
+        alternatives: set[str] = set()
+        shown = number.shown
+        small = _ZH_SMALL_SCALE.match(text, end)
+        value = Decimal(number.key)
+        if small and number.shown[-1].isdigit():
+            scaled = value.scaleb(_ZH_UNITS[small.group(1)])
+            if text.startswith(_ZH_UNIT_AFTER_THOUSAND, small.end()):
+                alternatives.add(_key(scaled))  # 3千米: 3 km first
+            else:
+                alternatives.add(number.key)  # 3千: 3,000 first
+                number = _Number(_key(scaled), number.shown, False, number.start)
+            end, shown = small.end(), text[number.start : small.end()].strip()
+        elif text.startswith("年代", end) and value == value.to_integral_value() and value < 100:
+            # 90年代 for the 1990s (or the '90s)
+            alternatives.update(_key(value + century) for century in (1900, 2000))
+        found.append(
+            _Number(number.key, shown, number.month, number.start, True, frozenset(alternatives))
+        )
+        text = _mask(text, number.start, end)
+    for match in _ZH_PERCENT.finditer(text):
+        value = _zh_value(match.group(1))
+        found.append(_Number(_key(value), match.group(), False, match.start(), False))
+        text = _mask(text, match.start(), match.end())
+    text = _ZH_NOT_NUMBERS.sub(lambda m: " " * len(m.group()), text)
+    for match in _ZH_RUN.finditer(text):
+        raw = match.group()
+        value = _zh_value(raw)
+        alternatives = set()
+        if raw.endswith("千") and text.startswith(_ZH_UNIT_AFTER_THOUSAND, match.end()):
+            alternatives.add(_key(value.scaleb(-3)))  # 三千米 = 3 km
+        month = text.startswith("月", match.end()) and 1 <= value <= 12
+        found.append(
+            _Number(_key(value), raw, month, match.start(), False, frozenset(alternatives))
+        )
+    return sorted(found, key=lambda n: n.start)
+
+
+def _english_for_chinese(text: str) -> list[_Number]:
+    """The numbers of an English source to compare with a Chinese target: digits as
+    before, plus a currency's "m"/"k" and spelled-out numbers as readings."""
+    text = _URL_OR_EMAIL.sub(" ", _ascii_digits(text))
+    text = _CURRENCY_CODE.sub(lambda m: " " * len(m.group()), text)
+    found = []
+    for number in _digit_numbers(text, "en"):
+        end = number.start + len(number.shown)
+        short = _CURRENCY_SCALE.match(text, number.start)
+        if short and short.end(1) == end:
+            exponent = 3 if short.group(2).lower() == "k" else 6
+            scaled = _key(Decimal(number.key).scaleb(exponent))
+            number = _Number(
+                scaled, short.group(), False, number.start, True, frozenset({number.key})
+            )
+        found.append(number)
+        text = _mask(text, number.start, end)
+    for match in _EN_NUMBER_WORD.finditer(text):
+        if match.group("single"):
+            value = _EN_ONES[match.group("single").lower()]
+        else:
+            value = _EN_TENS[match.group("tens").lower()]
+            value += _EN_ONES.get((match.group("ones") or "").lower(), 0)
+        amount = Decimal(value)
+        if match.group("scale"):
+            amount = amount.scaleb(_EN_SCALE_WORDS[match.group("scale").lower()])
+        found.append(_Number(_key(amount), match.group(), False, match.start(), False))
+    return sorted(found, key=lambda n: n.start)
+
+
+def _is_chinese(language: str) -> bool:
+    return _language(language) == "zh"
+
+
+def _source_numbers(text: str, source_lang: str, target_lang: str) -> list[_Number]:
+    if _is_chinese(target_lang) and _language(source_lang) == "en":
+        return _english_for_chinese(text)
+    return _numbers(text, source_lang)
+
+
+def _target_numbers(text: str, target_lang: str) -> list[_Number]:
+    if _is_chinese(target_lang):
+        return _chinese_numbers(text, target_lang)
+    return _numbers(text, target_lang)
+
+
+def _match(source: Sequence[_Number], target: Sequence[_Number]) -> dict[int, int]:
+    """Source index → target index of numbers sharing a reading. Digits are paired with
+    digits first, then with Chinese numerals; spelled-out source numbers come last, so a
+    reading never takes the place a written number could have had."""
+    pairs: dict[int, int] = {}  # target → source
+
+    def assign(s: int, allowed: list[int], seen: set[int]) -> bool:
+        for t in allowed:
+            if t in seen or not source[s].readings & target[t].readings:
+                continue
+            seen.add(t)
+            if t not in pairs or assign(pairs[t], allowed, seen):
+                pairs[t] = s
+                return True
+        return False
+
+    for source_hard, target_hard in ((True, True), (True, False), (False, True), (False, False)):
+        taken = set(pairs)
+        allowed = [t for t, n in enumerate(target) if n.hard is target_hard and t not in taken]
+        done = set(pairs.values())
+        for s, number in enumerate(source):
+            if number.hard is source_hard and s not in done:
+                assign(s, allowed, set())
+    return {s: t for t, s in pairs.items()}
+
+
+def _unmatched(
+    source: Sequence[_Number], target: Sequence[_Number]
+) -> tuple[list[_Number], list[_Number]]:
+    """(written source numbers the target lacks, target numbers the source lacks)."""
+    pairs = _match(source, target)
+    used = set(pairs.values())
+    missing = [n for s, n in enumerate(source) if s not in pairs and n.hard]
+    extra = [n for t, n in enumerate(target) if t not in used]
+    return missing, extra
 
 
 # --- checks ----------------------------------------------------------------------------
@@ -384,16 +719,18 @@ def _check_empty(pair: _Pair) -> list[Issue]:
 
 def _typed_out(value: str, rendered_target: str, target_lang: str, in_context: str = "") -> bool:
     """A protected plain-text value written out instead of its token. A number counts with
-    the scale word that follows it in the source too ("{1} billion" = 8.6 → "86亿")."""
+    the scale word that follows it in the source too ("{1} billion" = 8.6 → "86亿"), and in
+    a Chinese target as a Chinese numeral too ("{1}家" = 4 → "四家")."""
     if value.startswith("<"):
         return False
-    numbers = _numbers(value, "en")
+    numbers = _source_numbers(value, "en", target_lang)
     if numbers and not re.search(_LETTER, value):
-        have = Counter(n.key for n in _numbers(rendered_target, target_lang))
-        if not Counter(n.key for n in numbers) - have:
+        have = _target_numbers(rendered_target, target_lang)
+        if not _unmatched(numbers, have)[0]:
             return True
-        scaled = _numbers(in_context, "en")[: len(numbers)]
-        return bool(scaled) and not Counter(n.key for n in scaled) - have
+        scaled = [n for n in _source_numbers(in_context, "en", target_lang) if n.hard]
+        scaled = scaled[: len(numbers)]
+        return bool(scaled) and not _unmatched(scaled, have)[0]
     return bool(value) and value in rendered_target
 
 
@@ -428,7 +765,7 @@ def _check_placeholder_missing(pair: _Pair) -> list[Issue]:
     if tokens:
         found.append(Issue("placeholder_missing", {"placeholders": ", ".join(tokens)}, "error"))
     if typed:
-        found.append(Issue("value_typed", {"placeholders": ", ".join(typed)}, "error"))
+        found.append(Issue("value_typed", {"placeholders": ", ".join(typed)}))
     return found
 
 
@@ -479,16 +816,26 @@ def _check_tag_order(pair: _Pair) -> list[Issue]:
 
 def _check_numbers(pair: _Pair) -> list[Issue]:
     """A wrong number is the most damaging mistake a fluent translation can hide."""
-    source = _numbers(_rendered(pair.source, pair.source, pair.placeholders), pair.source_lang)
-    target = _numbers(_rendered(pair.target, pair.source, pair.placeholders), pair.target_lang)
-    wanted = Counter(n.key for n in source)
-    missing = wanted - Counter(n.key for n in target)
-    extra = Counter(n.key for n in target if not n.month) - wanted
+    source = _source_numbers(
+        _rendered(pair.source, pair.source, pair.placeholders), pair.source_lang, pair.target_lang
+    )
+    target = _target_numbers(
+        _rendered(pair.target, pair.source, pair.placeholders), pair.target_lang
+    )
+    missing, unmatched = _unmatched(source, target)
+    extra = [n for n in unmatched if n.hard and not n.month]
     if not missing and not extra:
         return []
+    # A Chinese numeral is listed only next to a real difference, and not a lone 一.
+    extra += [
+        n
+        for n in unmatched
+        if not n.hard and not n.month and n.key != "1" and n.shown[-1] not in "万萬亿億"
+    ]
+    hard_source = [n for n in source if n.hard]
     params = {
-        "missing": _shown(source, missing),
-        "extra": _shown([n for n in target if not n.month], extra),
+        "missing": _shown(hard_source, Counter(n.key for n in missing)),
+        "extra": ", ".join(n.shown for n in sorted(extra, key=lambda n: n.start)),
     }
     return [Issue("numbers", params)]
 

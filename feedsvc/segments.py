@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import lxml.html
@@ -391,6 +391,8 @@ class _Segmenter:
         self.out: list[str] = []
         self.segments: list[Segment] = []
         self.block = 0
+        self.open: list[str] = []  # the block elements around the current run
+        self.kinds: dict[str, str] = {}  # key -> the kind of block it is read in
 
     def container(self, el: HtmlElement) -> None:
         """Inline runs between child blocks are units; child blocks are walked in turn."""
@@ -403,7 +405,9 @@ class _Segmenter:
                 if child.tag in _OPAQUE:
                     self.out.append(_inner(child))
                 elif child.tag not in _VOID:
+                    self.open.append(child.tag)
                     self.container(child)
+                    self.open.pop()
                 if child.tag not in _VOID:
                     self.out.append(f"</{child.tag}>")
             elif isinstance(child.tag, str):
@@ -462,6 +466,7 @@ class _Segmenter:
                     builder.element(item, offset)
             key = f"body.{self.block}.{sentence}"
             self.segments.append(Segment(key, builder.source(), builder.placeholders))
+            self.kinds[key] = _block_kind(self.open)
             self.out.append(f"<!--seg:{key}-->")
             sentence += 1
         return sentence
@@ -535,11 +540,64 @@ def segment_html(html: str) -> Segmented:
 
 TRANSLATABLE_ATTRIBUTES = ("alt", "title")
 
+_KIND_OF_BLOCK = {
+    **{f"h{level}": "heading" for level in range(1, 7)},
+    "li": "list_item",
+    "dt": "list_item",
+    "dd": "list_item",
+    "td": "table_cell",
+    "th": "table_cell",
+    "caption": "caption",
+    "figcaption": "caption",
+    "blockquote": "quote",
+}
+
+
+def _block_kind(open_blocks: list[str]) -> str:
+    """The kind of text a run is: its innermost block that says more than a paragraph."""
+    for tag in reversed(open_blocks):
+        if tag in _KIND_OF_BLOCK:
+            return _KIND_OF_BLOCK[tag]
+    return "paragraph"
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a body segment is read: what kind of text it is ("paragraph", "heading",
+    "list_item", "table_cell", "caption", "quote", "alt", "tooltip") and, for an image's
+    text, the image's address."""
+
+    kind: str
+    image: str | None = None
+
+
+def segment_places(html: str) -> dict[str, Place]:
+    """The place of every segment :func:`segment_html` cuts from ``html``, by key: the
+    context a translator needs beside the bare sentence."""
+    if not html.strip():
+        return {}
+    root = lxml.html.fragment_fromstring(html, create_parent="div")
+    segmenter = _Segmenter()
+    segmenter.container(root)
+    places = {key: Place(kind) for key, kind in segmenter.kinds.items()}
+    for index, (el, name, _) in enumerate(_translatable_attributes(root)):
+        kind = "alt" if name == "alt" else "tooltip"
+        image = el.get("src") if el.tag == "img" else None
+        places[f"attr.{index}.{el.tag}.{name}"] = Place(kind, image)
+    return places
+
 
 def _attribute_segments(root: HtmlElement) -> list[Segment]:
     """``alt`` and ``title`` values with a letter, in document order; never inside <pre>,
     <code> and the like, which are copied unchanged."""
-    segments: list[Segment] = []
+    return [
+        segment_text(f"attr.{index}.{el.tag}.{name}", value)
+        for index, (el, name, value) in enumerate(_translatable_attributes(root))
+    ]
+
+
+def _translatable_attributes(root: HtmlElement) -> Iterator[tuple[HtmlElement, str, str]]:
+    """(element, attribute, value) of every attribute segment, in key order."""
     for el in root.iterdescendants():
         if not isinstance(el.tag, str) or el.tag in _OPAQUE:
             continue
@@ -548,9 +606,7 @@ def _attribute_segments(root: HtmlElement) -> list[Segment]:
         for name in TRANSLATABLE_ATTRIBUTES:
             value = el.get(name)
             if value and any(char.isalpha() for char in value):
-                key = f"attr.{len(segments)}.{el.tag}.{name}"
-                segments.append(segment_text(key, value))
-    return segments
+                yield el, name, value
 
 
 def attribute_context(key: str) -> tuple[str, str] | None:
@@ -562,6 +618,27 @@ def attribute_context(key: str) -> tuple[str, str] | None:
 
 
 # --- back to text and HTML -------------------------------------------------------------
+
+
+_WORD = re.compile(r"[^\W_]+(?:[.,'’][^\W_]+)*")
+
+
+def word_count(source: str) -> int:
+    """Words of a segment's text, placeholder tokens aside: what a translator's work is
+    counted in."""
+    return len(_WORD.findall(_TOKEN.sub(" ", source)))
+
+
+def split_tokens(text: str) -> list[tuple[str, tuple[bool, str] | None]]:
+    """``text`` as (text before, token) pairs, a token being (closing, id); the last pair
+    has None for the text after the last token."""
+    parts: list[tuple[str, tuple[bool, str] | None]] = []
+    start = 0
+    for match in _TOKEN.finditer(text):
+        parts.append((text[start : match.start()], (match.group(1) == "/", match.group(2))))
+        start = match.end()
+    parts.append((text[start:], None))
+    return parts
 
 
 def placeholder_ids(text: str) -> list[str]:
@@ -676,3 +753,27 @@ def render_text(segment: Segment, target: str) -> str:
         return segment.placeholders[pid]
 
     return _TOKEN.sub(restore, target)
+
+
+_LOOSE_TOKEN = re.compile(
+    r"[{\uff5b][^\S\n]*([/\uff0f]?)[^\S\n]*([0-9\uff10-\uff19]+)[^\S\n]*[}\uff5d]"
+)
+
+
+def normalize_tokens(text: str) -> str:
+    """Placeholder tokens typed with an IME or in full-width forms, in canonical syntax.
+
+    Full-width braces (``｛1｝``), a full-width slash (``｛／1｝``), full-width digits
+    (``{１}``) and spaces inside the braces (``{ 1 }``, ``{/ 1}``) become ``{1}`` and
+    ``{/1}``. Only the braces and what is between them change: text outside tokens
+    (full-width digits included) stays as typed."""
+
+    def canonical(match: re.Match[str]) -> str:
+        closing, digits = match.groups()
+        ascii_digits = "".join(
+            chr(ord(char) - 0xFF10 + ord("0")) if "\uff10" <= char <= "\uff19" else char
+            for char in digits
+        )
+        return "{" + ("/" if closing else "") + ascii_digits + "}"
+
+    return _LOOSE_TOKEN.sub(canonical, text)

@@ -32,7 +32,15 @@ from .domain import (
 from .engine import NoModel, Translator
 from .engine import Term as EngineTerm
 from .sanitize import clean_html, clean_text
-from .segments import Segment, Segmented, reassemble, render_text, segment_html, segment_text
+from .segments import (
+    Segment,
+    Segmented,
+    reassemble,
+    render_text,
+    segment_html,
+    segment_text,
+    word_count,
+)
 from .store import Store
 from .store.memory import source_hash
 from .store.variants import SegmentsChanged
@@ -42,8 +50,6 @@ log = logging.getLogger(__name__)
 EngineSource = Callable[[str, str], Translator]  # (source tag, target tag) → Translator
 RECUT_TRIES = 3
 ALL_SHOWN = (VariantStatus.MACHINE_TRANSLATED, VariantStatus.REVIEWED)  # a `machine` policy
-# QA codes a memory hit may carry: a typed value that QA found equal to this sentence's.
-MEMORY_TOLERATES = frozenset({"value_typed"})
 
 
 @dataclass(frozen=True)
@@ -213,6 +219,7 @@ class JobRunner:
         by_hash: dict[str, list[SegmentState]] = {}
         for state in existing:
             by_hash.setdefault(state.source_hash, []).append(state)
+        kept = {source_hash(segment.source) for segment in pieces.segments}
         now = self.clock()
         states = []
         for position, segment in enumerate(pieces.segments):
@@ -229,9 +236,16 @@ class JobRunner:
                         position=position,
                         source=segment.source,
                         placeholders=dict(segment.placeholders),
+                        words=word_count(segment.source),
                     )
                 )
             else:
+                earlier = by_key.get(segment.key)
+                set_aside = (
+                    set_aside_translation(earlier)
+                    if earlier is not None and earlier.source_hash not in kept
+                    else (None, None)
+                )
                 states.append(
                     SegmentState(
                         id=0,
@@ -250,6 +264,9 @@ class JobRunner:
                         engine=None,
                         model_runs=by_key[segment.key].model_runs if segment.key in by_key else 0,
                         updated_at=now,
+                        previous_source=set_aside[0],
+                        previous_target=set_aside[1],
+                        words=word_count(segment.source),
                     )
                 )
         return states
@@ -260,9 +277,9 @@ class JobRunner:
         """Pending segments whose exact source a translator approved before. A hit passes
         the same QA as a translator's text and is not used with an error (a lost token; a
         value that is not this sentence's), so a memory entry never carries another
-        sentence's number. A value typed instead of its token is accepted here only because
-        QA found it equal to this sentence's own value. A segment a reviewer rejected is
-        never refilled from memory."""
+        sentence's number. A hit without any issue is approved (a person approved this very
+        sentence); one with warnings arrives translated, for a reviewer to look at, never
+        approved. A segment a reviewer rejected is never refilled from memory."""
         pending = [
             s for s in store.segments.of(article_id, lang) if s.status is SegmentStatus.PENDING
         ]
@@ -279,7 +296,7 @@ class JobRunner:
             checked = qa.check(
                 segment.source, target, segment.placeholders, qa_terms, SOURCE_LANGUAGE, lang
             )
-            if any(i.severity == "error" and i.code not in MEMORY_TOLERATES for i in checked):
+            if any(i.severity == "error" for i in checked):
                 log.info(
                     "memory hit refused by QA article_id=%d lang=%s key=%s issues=%s",
                     article_id,
@@ -288,9 +305,8 @@ class JobRunner:
                     ",".join(issue.code for issue in checked),
                 )
                 continue
-            if store.segments.fill(
-                segment, target, SegmentOrigin.MEMORY, SegmentStatus.APPROVED, now
-            ):
+            status = SegmentStatus.TRANSLATED if checked else SegmentStatus.APPROVED
+            if store.segments.fill(segment, target, SegmentOrigin.MEMORY, status, now):
                 filled += 1
         return filled
 
@@ -336,6 +352,19 @@ class JobRunner:
                 written,
             )
         return len(to_engine)
+
+
+def set_aside_translation(earlier: SegmentState) -> tuple[str | None, str | None]:
+    """(English, translation) a person made for a sentence whose English changed, kept
+    for review against the new sentence: a person's text or an approved one; when the
+    earlier segment already held one set aside (a second change before any review), that
+    one, so the diff runs from what the person actually translated."""
+    if earlier.previous_source is not None:
+        return earlier.previous_source, earlier.previous_target
+    human = earlier.origin is SegmentOrigin.HUMAN or earlier.status is SegmentStatus.APPROVED
+    if human and earlier.target:
+        return earlier.source, earlier.target
+    return None, None
 
 
 def estimated_tokens(text: str) -> int:

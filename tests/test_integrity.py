@@ -272,7 +272,14 @@ def test_reject_takes_the_rejected_text_out_of_the_feeds(
     wrong = "这句译文是错的。"
     for lang in ("zh-Hans", "fr"):
         for piece in pieces.segments:
-            text = wrong if piece.key == "body.0.0" else f"[{lang}] {piece.source}"
+            # Texts QA finds nothing to warn about: memory hits that are approved at once.
+            text = (
+                wrong
+                if piece.key == "body.0.0"
+                else "区里的新桥开通了"
+                if lang == "zh-Hans"
+                else f"[{lang}] {piece.source}"
+            )
             remember(app, lang, piece.source, text)
     article_id = post(editor, body, title=title)
     run_jobs(app)

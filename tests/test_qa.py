@@ -317,6 +317,25 @@ def test_details_and_severity() -> None:
     assert empty == Issue("empty", {}, "error")  # reported alone
 
 
+def test_only_structure_problems_and_empty_are_errors_value_typed_warns() -> None:
+    """Issue 12 changed the severities: a typed-out value (``value_typed``) was an error
+    and is now a warning a translator may dismiss; only placeholder_missing,
+    placeholder_extra, tag_order and empty still block a save."""
+    severities = {
+        issue.code: issue.severity
+        for case in CASES.values()
+        if case.raised
+        for issue in check(case.source, case.target, case.placeholders, case.terms, "en", case.lang)
+    }
+    assert set(severities) == set(CODES)
+    errors = {code for code, severity in severities.items() if severity == "error"}
+    assert errors == {"empty", "placeholder_missing", "placeholder_extra", "tag_order"}
+    [typed] = check(
+        "The agreements are worth {1} billion yuan.", "这批协议价值86亿元。", {"1": "8.6"}
+    )
+    assert typed == Issue("value_typed", {"placeholders": "{1}"}, "warning")
+
+
 def test_messages_render_for_every_code() -> None:
     for code in CODES:
         text = message(Issue(code, {}))

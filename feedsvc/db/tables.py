@@ -173,6 +173,12 @@ class SegmentRow(Base):
     score: Mapped[float | None] = mapped_column(Float)
     engine: Mapped[str | None] = mapped_column(String(200))
     model_runs: Mapped[int] = mapped_column(Integer, default=0)
+    # The human translation set aside when the English changed, with the English it
+    # translated: reviewed against the new sentence rather than lost.
+    previous_source: Mapped[str | None] = mapped_column(Text)
+    previous_target: Mapped[str | None] = mapped_column(Text)
+    dismissed: Mapped[list[str] | None] = mapped_column(JSON)  # QA warnings set aside
+    words: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -197,6 +203,7 @@ class SegmentHistoryRow(Base):
     before_status: Mapped[str] = mapped_column(String(20))
     after_status: Mapped[str] = mapped_column(String(20))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+    note: Mapped[str | None] = mapped_column(Text)  # a dismissal's reason, a bulk batch
 
 
 class MemoryRow(Base):

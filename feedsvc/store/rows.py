@@ -114,6 +114,7 @@ def segment(row: SegmentRow) -> SegmentState:
         placeholders=dict(row.placeholders or {}),
         origin=SegmentOrigin(row.origin) if row.origin else None,
         status=SegmentStatus(row.status),
+        dismissed=tuple(row.dismissed or ()),
     )
 
 
@@ -131,6 +132,10 @@ def segment_values(state: SegmentState) -> dict[str, Any]:
         "score": state.score,
         "engine": state.engine,
         "model_runs": state.model_runs,
+        "previous_source": state.previous_source,
+        "previous_target": state.previous_target,
+        "dismissed": list(state.dismissed) or None,
+        "words": state.words,
     }
 
 

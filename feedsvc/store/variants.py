@@ -7,12 +7,21 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import Select, case, func, or_, select, update
 
-from ..db.tables import ArticleRow, SectionRow, SegmentHistoryRow, SegmentRow, VariantRow
+from ..db.tables import (
+    ArticleRow,
+    JobRow,
+    SectionRow,
+    SegmentHistoryRow,
+    SegmentRow,
+    VariantRow,
+)
 from ..domain import (
     HistoryEntry,
+    JobStatus,
     NotFound,
     PreconditionFailed,
     QueueItem,
@@ -225,6 +234,9 @@ class Segments(Repository):
             }
         elif score is not None:
             values["score"] = score
+        if origin is SegmentOrigin.MEMORY and status is SegmentStatus.APPROVED:
+            # An approved translation of this very sentence: nothing set aside to review.
+            values |= {"previous_source": None, "previous_target": None}
         result = self.session.execute(
             update(SegmentRow)
             .where(
@@ -246,19 +258,31 @@ class Segments(Repository):
         actor: str,
         action: str,
         now: datetime,
+        note: str | None = None,
+        reviewed: bool = False,
+        dismissed: tuple[str, ...] | None = None,
     ) -> SegmentState:
         """A person's change to one segment as they saw it (its version), with history;
-        PreconditionFailed when someone or something changed it in between."""
+        PreconditionFailed when someone or something changed it in between. ``reviewed``:
+        the person has dealt with a translation set aside by a source change (it goes).
+        Dismissed warnings belong to a text: a new text starts with none unless given."""
+        values: dict[str, object] = {
+            "target": target,
+            "status": status.value,
+            "origin": origin.value if origin else None,
+            "version": SegmentRow.version + 1,
+            "updated_at": now,
+        }
+        if dismissed is not None:
+            values["dismissed"] = list(dismissed) or None
+        elif target != segment.target:
+            values["dismissed"] = None
+        if reviewed:
+            values |= {"previous_source": None, "previous_target": None}
         result = self.session.execute(
             update(SegmentRow)
             .where(SegmentRow.id == segment.id, SegmentRow.version == segment.version)
-            .values(
-                target=target,
-                status=status.value,
-                origin=origin.value if origin else None,
-                version=SegmentRow.version + 1,
-                updated_at=now,
-            )
+            .values(**values)
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
@@ -275,6 +299,7 @@ class Segments(Repository):
                 before_status=segment.status.value,
                 after_status=status.value,
                 at=now,
+                note=note,
             )
         )
         self.session.flush()
@@ -304,6 +329,54 @@ class Segments(Repository):
             )
         )
 
+    def dismiss(
+        self, segment: SegmentState, codes: tuple[str, ...], actor: str, reason: str, now: datetime
+    ) -> SegmentState:
+        """Set QA warnings aside for the segment's current text, with the reason in its
+        history; PreconditionFailed when it changed since it was read."""
+        result = self.session.execute(
+            update(SegmentRow)
+            .where(SegmentRow.id == segment.id, SegmentRow.version == segment.version)
+            .values(dismissed=list(codes) or None, version=SegmentRow.version + 1, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise PreconditionFailed(
+                f"segment {segment.key} changed since you loaded it; reload it"
+            )
+        status = segment.status.value
+        self.session.add(
+            SegmentHistoryRow(
+                segment_id=segment.id,
+                actor=actor,
+                action="dismiss",
+                before_target=segment.target,
+                after_target=segment.target,
+                before_status=status,
+                after_status=status,
+                at=now,
+                note=reason,
+            )
+        )
+        self.session.flush()
+        return self.get(segment.article_id, segment.lang, segment.key)
+
+    def last_changed_by(self, article_id: int, lang: str, note: str) -> list[SegmentState]:
+        """Segments of the variant whose latest history entry carries ``note`` (a bulk
+        approval's batch): those nobody has changed since."""
+        latest = (
+            select(func.max(SegmentHistoryRow.id))
+            .join(SegmentRow, SegmentRow.id == SegmentHistoryRow.segment_id)
+            .where(SegmentRow.article_id == article_id, SegmentRow.lang == lang)
+            .group_by(SegmentHistoryRow.segment_id)
+        )
+        ids = self.session.scalars(
+            select(SegmentHistoryRow.segment_id).where(
+                SegmentHistoryRow.id.in_(latest), SegmentHistoryRow.note == note
+            )
+        ).all()
+        return [s for s in self.of(article_id, lang) if s.id in set(ids)]
+
     def history(self, segment_id: int) -> list[HistoryEntry]:
         return self.histories([segment_id])[segment_id]
 
@@ -325,24 +398,102 @@ class Segments(Repository):
                     r.before_status,
                     r.after_status,
                     r.at,
+                    r.note,
                 )
             )
         return found
 
-    def review_queue(self, lang: str, section_path: str | None = None) -> list[QueueItem]:
-        """Articles with segments in ``lang``, with their review counts."""
-        approved = func.sum(case((SegmentRow.status == SegmentStatus.APPROVED.value, 1), else_=0))
-        pending = func.sum(case((SegmentRow.status == SegmentStatus.PENDING.value, 1), else_=0))
+    def review_queue(
+        self,
+        lang: str,
+        section_path: str | None = None,
+        *,
+        search: str | None = None,
+        status: str = "all",
+        order: str = "oldest",
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> list[QueueItem]:
+        """Articles with segments in ``lang``, with their review counts, one page of them.
+        ``search``: a text in the title, an English sentence or its translation (any case);
+        ``status``: all | todo (not all approved) | done | changed (an English sentence
+        changed under a human translation); ``order``: oldest | confidence | changed."""
+        grouped, columns = self._queue_query(lang, section_path, search, status)
+        if order == "confidence":
+            keys = [case((columns["lowest"].is_(None), 1), else_=0), columns["lowest"]]
+        elif order == "changed":
+            keys = [columns["changed"].desc(), columns["oldest"]]
+        else:
+            keys = [columns["oldest"]]
+        query = grouped.order_by(*keys, ArticleRow.id).offset(max(offset, 0))
+        if limit is not None:
+            query = query.limit(limit)
+        return [
+            QueueItem(
+                row.id,
+                row.title,
+                row.path,
+                row.total,
+                int(row.approved or 0),
+                int(row.pending or 0),
+                row.lowest,
+                rows.aware(row.oldest),
+                words=int(row.words or 0),
+                words_to_review=int(row.to_review or 0),
+                changed=int(row.changed or 0),
+            )
+            for row in self.session.execute(query)
+        ]
+
+    def review_queue_totals(
+        self,
+        lang: str,
+        section_path: str | None = None,
+        *,
+        search: str | None = None,
+        status: str = "all",
+    ) -> dict[str, int]:
+        """What :meth:`review_queue` finds over all its pages, in one query: articles,
+        segments, approved segments, words and words still to review."""
+        grouped, _ = self._queue_query(lang, section_path, search, status)
+        found = grouped.subquery()
+        row = self.session.execute(
+            select(
+                func.count(),
+                func.sum(found.c.total),
+                func.sum(found.c.approved),
+                func.sum(found.c.words),
+                func.sum(found.c.to_review),
+            ).select_from(found)
+        ).one()
+        names = ("articles", "segments", "approved", "words", "words_to_review")
+        return {name: int(value or 0) for name, value in zip(names, row, strict=True)}
+
+    def _queue_query(
+        self, lang: str, section_path: str | None, search: str | None, status: str
+    ) -> tuple[Select[Any], dict[str, Any]]:
+        approved_value = SegmentStatus.APPROVED.value
+        to_review = or_(
+            SegmentRow.status != approved_value, SegmentRow.previous_source.is_not(None)
+        )
+        columns: dict[str, Any] = {
+            "total": func.count(SegmentRow.id),
+            "approved": func.sum(case((SegmentRow.status == approved_value, 1), else_=0)),
+            "pending": func.sum(
+                case((SegmentRow.status == SegmentStatus.PENDING.value, 1), else_=0)
+            ),
+            "lowest": func.min(SegmentRow.score),
+            "oldest": func.min(SegmentRow.updated_at),
+            "words": func.coalesce(func.sum(SegmentRow.words), 0),
+            "to_review": func.coalesce(func.sum(case((to_review, SegmentRow.words), else_=0)), 0),
+            "changed": func.sum(case((SegmentRow.previous_source.is_not(None), 1), else_=0)),
+        }
         query = (
             select(
                 ArticleRow.id,
                 ArticleRow.title,
                 SectionRow.path,
-                func.count(SegmentRow.id),
-                approved,
-                pending,
-                func.min(SegmentRow.score),
-                func.min(SegmentRow.updated_at),
+                *(column.label(name) for name, column in columns.items()),
             )
             .join(SegmentRow, SegmentRow.article_id == ArticleRow.id)
             .join(SectionRow, SectionRow.id == ArticleRow.section_id)
@@ -356,19 +507,44 @@ class Segments(Repository):
                     SectionRow.path.startswith(section_path + "/", autoescape=True),
                 )
             )
-        return [
-            QueueItem(
-                row[0],
-                row[1],
-                row[2],
-                row[3],
-                int(row[4] or 0),
-                int(row[5] or 0),
-                row[6],
-                rows.aware(row[7]),
+        if search and search.strip():
+            text = search.strip()
+            matching = select(SegmentRow.article_id).where(
+                SegmentRow.lang == lang,
+                or_(
+                    SegmentRow.source.icontains(text, autoescape=True),
+                    SegmentRow.target.icontains(text, autoescape=True),
+                ),
             )
-            for row in self.session.execute(query)
-        ]
+            query = query.where(
+                or_(ArticleRow.title.icontains(text, autoescape=True), ArticleRow.id.in_(matching))
+            )
+        if status == "todo":
+            query = query.having(
+                or_(columns["approved"] < columns["total"], columns["changed"] > 0)
+            )
+        elif status == "done":
+            query = query.having(columns["approved"] == columns["total"], columns["changed"] == 0)
+        elif status == "changed":
+            query = query.having(columns["changed"] > 0)
+        return query, columns
+
+    def latest_waiting(self, article_ids: Sequence[int], lang: str) -> dict[int, str]:
+        """Of these articles, those whose latest job in ``lang`` waits (for a model to be
+        installed, or for base text to convert), with the reason the worker recorded."""
+        if not article_ids:
+            return {}
+        latest = (
+            select(func.max(JobRow.id))
+            .where(JobRow.article_id.in_(list(article_ids)), JobRow.lang == lang)
+            .group_by(JobRow.article_id)
+        )
+        found = self.session.execute(
+            select(JobRow.article_id, JobRow.last_error).where(
+                JobRow.id.in_(latest), JobRow.status == JobStatus.WAITING.value
+            )
+        )
+        return {article_id: reason or "" for article_id, reason in found}
 
     def _row(self, article_id: int, lang: str, key: str) -> SegmentRow:
         row = (
