@@ -9,6 +9,14 @@ Decisions, so callers know what to expect:
 - **Identity.** A PO message is ``msgctxt "article/{id}/{key}"``; an XLIFF unit is
   ``<unit id="{key}">`` inside ``<file id="article-{id}">``. On the way back an id that does
   not parse gives ``article_id``/``key`` ``None``; the caller decides what that means.
+- **Revision.** A unit's ``revision`` (the segment's stored version when exported) travels
+  with it so an import can tell whether the segment changed since. PO: an extracted
+  comment ``#. feedsvc-revision: 7`` (the msgctxt stays the stable identity, so tools such
+  as Weblate keep each unit's history across exports; extracted comments belong to the
+  source side, which Poedit, Lokalize, translate-toolkit/Weblate and skeleton-based tools
+  write back untouched). XLIFF: a unit-level ``<note category="feedsvc-revision">7</note>``
+  (core schema; tools keep notes). Entries without it (older exports, other tools) read
+  back with ``revision`` ``None``.
 - **Approval.** PO: a non-empty ``msgstr`` without the ``fuzzy`` flag. XLIFF: every segment of
   the unit in state ``final`` and a non-empty target (``reviewed`` is not approval). Export
   writes unapproved non-empty targets as fuzzy / ``translated``, approved ones as
@@ -77,6 +85,7 @@ class Unit:
     approved: bool
     placeholders: dict[str, str]
     note: str = ""  # e.g. article title / section, shown to the translator
+    revision: int | None = None  # the segment's version when exported
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,9 @@ class Entry:
     target: str  # "" if empty
     approved: bool
     location: str  # "line 42" (PO) or "unit body.0.1 in file article-12" (XLIFF)
+    revision: int | None = None  # the segment's version when exported; None if unknown
+    line: int | None = None  # PO: the line of the message (1-based)
+    file_id: str | None = None  # XLIFF: the <file> id
 
 
 class ExchangeError(ValueError):
@@ -145,6 +157,7 @@ def _ids_in_order(*texts: str) -> list[str]:
 # --- PO ------------------------------------------------------------------------------------
 
 _PO_CONTEXT = re.compile(r"article/([^/]*)/(.+)", re.DOTALL)
+_PO_REVISION = re.compile(r"feedsvc-revision:\s*(\d+)")
 _PO_MSGID = re.compile(r'^[ \t]*msgid[ \t]+"', re.MULTILINE)
 
 
@@ -179,7 +192,8 @@ def export_po(units: Sequence[Unit], source_lang: str, target_lang: str) -> byte
     _check_units(units, xliff=False)
     header = (
         f"# feedsvc translations, {_one_line(source_lang)} -> {_one_line(target_lang)}.\n"
-        "# Each msgctxt (article/<id>/<segment>) identifies an entry: keep it unchanged.\n"
+        "# Each msgctxt (article/<id>/<segment>) identifies an entry, and its comment\n"
+        "# feedsvc-revision the version exported: keep both unchanged.\n"
         "# {n}...{/n} and {n} stand for links, formatting, images and protected text\n"
         "# (see the comment above each entry): keep them in the translation.\n"
         "# Fuzzy entries are unreviewed; clear the fuzzy flag to approve one."
@@ -195,6 +209,8 @@ def export_po(units: Sequence[Unit], source_lang: str, target_lang: str) -> byte
     for unit in units:
         comments = [_one_line(unit.note)] if unit.note.strip() else []
         comments += _legend(unit)
+        if unit.revision is not None:
+            comments.append(f"feedsvc-revision: {unit.revision}")
         message = catalog.add(
             unit.source,
             unit.target or "",
@@ -219,6 +235,14 @@ def _po_identity(context: str | None) -> tuple[int | None, str | None]:
     if not match:
         return None, None
     return _parse_id(match.group(1)), match.group(2)
+
+
+def _po_revision(message: Message) -> int | None:
+    for comment in message.auto_comments:
+        match = _PO_REVISION.fullmatch(comment.strip())
+        if match:
+            return _parse_id(match.group(1))
+    return None
 
 
 def _first(value: str | Sequence[str] | None) -> str:
@@ -260,6 +284,8 @@ def parse_po(data: bytes) -> list[Entry]:
                 target=target,
                 approved=bool(target) and not message.fuzzy,
                 location=f"line {message.lineno}",
+                revision=_po_revision(message),
+                line=message.lineno,
             )
         )
     return entries
@@ -269,6 +295,7 @@ def parse_po(data: bytes) -> list[Entry]:
 
 _X = f"{{{XLIFF_NAMESPACE}}}"
 _FILE_ID = re.compile(r"article-(\d+)")
+REVISION_NOTE = "feedsvc-revision"  # category of the unit note carrying the revision
 _STRUCTURAL = frozenset(
     _X + name for name in ("xliff", "file", "group", "notes", "unit", "originalData", "segment")
 )
@@ -459,9 +486,14 @@ def export_xliff(units: Sequence[Unit], source_lang: str, target_lang: str) -> b
                 root, _X + "file", {"id": f"article-{unit.article_id}", "canResegment": "no"}
             )
         unit_el = etree.SubElement(files[unit.article_id], _X + "unit", id=unit.key)
-        if unit.note.strip():
+        if unit.note.strip() or unit.revision is not None:
             notes = etree.SubElement(unit_el, _X + "notes")
-            etree.SubElement(notes, _X + "note").text = _xml_safe(unit.note)
+            if unit.note.strip():
+                etree.SubElement(notes, _X + "note").text = _xml_safe(unit.note)
+            if unit.revision is not None:
+                etree.SubElement(notes, _X + "note", {"category": REVISION_NOTE}).text = str(
+                    unit.revision
+                )
         codes = _original_data(unit_el, unit)
         if unit.target and unit.approved:
             state = "final"
@@ -544,6 +576,13 @@ def _inline_text(element: etree._Element) -> str:
     return "".join(parts)
 
 
+def _unit_revision(unit_el: etree._Element) -> int | None:
+    for note in unit_el.iterfind(f"{_X}notes/{_X}note"):
+        if note.get("category") == REVISION_NOTE:
+            return _parse_id("".join(note.itertext()).strip())
+    return None
+
+
 def _unit_entry(unit_el: etree._Element, article_id: int | None, file_id: str) -> Entry:
     key = unit_el.get("id")
     sources: list[str] = []
@@ -571,6 +610,8 @@ def _unit_entry(unit_el: etree._Element, article_id: int | None, file_id: str) -
         target=target,
         approved=approved and bool(target),
         location=f"unit {key} in file {file_id}",
+        revision=_unit_revision(unit_el),
+        file_id=file_id,
     )
 
 

@@ -253,20 +253,34 @@ class SegmentOut(BaseModel):
     engine: str | None
     placeholders: dict[str, str]
     updated_at: datetime
+    words: int = Field(description="English words of the source")
+    previous_source: str | None = Field(
+        description="the English a person translated before the source changed; while set, "
+        "the segment needs review against the new sentence"
+    )
+    previous_target: str | None = Field(description="that person's translation")
 
 
 class SegmentPatch(Strict):
-    """A translator's change to one segment: new text, a status, or back to the model."""
+    """A translator's change to one segment: new text, a status, back to the model, or a
+    QA warning dismissed with a reason."""
 
     target: Annotated[str, Field(min_length=1, max_length=20_000)] | None = None
     status: Literal["approved", "translated"] | None = None
     reject: bool = False
+    dismiss: Annotated[str, Field(max_length=40)] | None = Field(
+        default=None, description="a QA warning code of the current text to set aside"
+    )
+    reason: Annotated[str, Field(max_length=500)] | None = Field(
+        default=None, description="why the dismissed warning does not apply (required with it)"
+    )
 
 
 class SegmentIssue(BaseModel):
     code: str
     severity: str
     message: str
+    dismissed: bool = Field(default=False, description="set aside by a translator, with a reason")
 
 
 class SegmentReview(SegmentOut):
@@ -283,10 +297,36 @@ class ImportRejection(BaseModel):
     reason: str
 
 
+class ImportItemOut(BaseModel):
+    """What became of one entry of an imported PO/XLIFF file."""
+
+    code: Literal["applied", "unchanged", "conflict", "source_changed", "unknown", "qa"]
+    location: str = Field(description='"line 42" (PO) or "unit title in file article-12" (XLIFF)')
+    line: int | None = Field(description="PO: the line of the entry")
+    article_id: int | None
+    article_title: str | None
+    key: str | None = Field(description="the segment key, e.g. body.0.1")
+    source: str = Field(description="the English source of the segment")
+    reason: str | None = Field(description="why it was not applied (English)")
+    params: dict[str, Any] = Field(
+        description="details by code: conflict {why: approved|newer|unversioned, revision, "
+        "version, current, current_status, file}; source_changed {file_source}; "
+        "unknown {why: no_id|not_found}; qa {issues: [{code, params}]}; applied {status}"
+    )
+
+
 class ImportResult(BaseModel):
-    applied: list[str]
+    applied: list[str] = Field(description="locations of the entries applied")
     unchanged: list[str]
-    rejected: list[ImportRejection]
+    rejected: list[ImportRejection] = Field(
+        description="entries not applied (conflicts included), with an English reason"
+    )
+    conflicts: int = Field(
+        description="entries not applied because the segment is approved or changed since "
+        "the export; import again with ?overwrite=true to let the file win"
+    )
+    overwrite: bool
+    items: list[ImportItemOut] = Field(description="every entry of the file, in file order")
 
 
 class JobOut(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import replace
 
 import pytest
 from babel.messages.pofile import read_po, write_po
@@ -509,3 +510,72 @@ def test_schema_rejects_invalid_documents(old: str, new: str) -> None:
 )
 def test_schema_accepts_the_rest_of_the_core(old: str, new: str) -> None:
     assert validate_xliff(MINIMAL.replace(old, new, 1).encode()) == []
+
+
+# --- revisions: what an import compares with the stored segment ----------------------------
+
+
+VERSIONED = [replace(unit, revision=n) for n, unit in enumerate(UNITS[:4], start=3)] + UNITS[4:]
+
+
+def test_po_carries_each_revision_and_keeps_the_context() -> None:
+    data = export_po(VERSIONED, "en", "zh-Hans")
+    text = data.decode("utf-8")
+    assert '#. feedsvc-revision: 3\nmsgctxt "article/12/title"\n' in text
+    catalog = read_po(io.BytesIO(data))
+    contexts = [m.context for m in catalog if m.id]
+    assert contexts == [f"article/{u.article_id}/{u.key}" for u in UNITS], "identity unchanged"
+    entries = parse_po(data)
+    assert [e.revision for e in entries] == [3, 4, 5, 6, None]
+    assert got(entries) == expected(UNITS)
+    assert [e.line for e in entries] == [int(e.location.split()[1]) for e in entries]
+
+
+def test_po_revision_survives_an_editor_rewriting_the_file() -> None:
+    """A PO editor reads and writes the whole catalog (as Poedit or Lokalize do): the
+    extracted comment is the source side's and comes back untouched."""
+    catalog = read_po(io.BytesIO(export_po(VERSIONED, "en", "zh-Hans")))
+    for message in catalog:
+        if message.context == "article/40/summary":
+            message.string = "汤姆{1}勇敢{/1}的一步。"
+            message.flags.discard("fuzzy")
+    out = io.BytesIO()
+    write_po(out, catalog, width=40)  # other line wrapping, as another tool might
+    entries = by_key(parse_po(out.getvalue()))
+    assert entries[(40, "summary")].revision == 6 and entries[(40, "summary")].approved
+    assert entries[(12, "title")].revision == 3
+
+
+def test_po_without_revision_reads_as_none() -> None:
+    text = export_po(VERSIONED, "en", "zh-Hans").decode("utf-8")
+    old = re.sub(r"#\. feedsvc-revision: \d+\n", "", text)
+    assert "#. feedsvc-revision" not in old
+    assert [e.revision for e in parse_po(old.encode())] == [None] * len(UNITS)
+    odd = text.replace("feedsvc-revision: 3", "feedsvc-revision: three")
+    assert parse_po(odd.encode())[0].revision is None
+
+
+def test_xliff_carries_each_revision_in_a_note() -> None:
+    data = export_xliff(VERSIONED, "en", "zh-Hans")
+    assert validate_xliff(data) == []
+    root = etree.fromstring(data)
+    notes = root.findall(".//x:unit[@id='body.0.1']/x:notes/x:note", NS)
+    assert [(n.get("category"), n.text) for n in notes] == [("feedsvc-revision", "5")]
+    title_notes = root.findall(".//x:unit[@id='title']/x:notes/x:note", NS)
+    assert [n.get("category") for n in title_notes] == [None, "feedsvc-revision"]
+    entries = parse_xliff(data)
+    assert [e.revision for e in entries] == [3, 4, 5, 6, None]
+    assert got(entries) == expected(UNITS)
+    assert entries[0].file_id == "article-12" and entries[0].line is None
+    assert root.find(".//x:unit[@id='body.3.2']/x:notes", NS) is None
+
+
+def test_xliff_without_revision_note_reads_as_none() -> None:
+    root = etree.fromstring(export_xliff(VERSIONED, "en", "zh-Hans"))
+    for note in root.iterfind(".//x:note[@category='feedsvc-revision']", NS):
+        note.getparent().remove(note)
+    for notes in root.iterfind(".//x:notes", NS):
+        if not len(notes):
+            notes.getparent().remove(notes)
+    entries = parse_xliff(etree.tostring(root))
+    assert [e.revision for e in entries] == [None] * len(UNITS)

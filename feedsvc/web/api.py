@@ -42,6 +42,7 @@ from ..schemas import (
     GlossaryIn,
     GlossaryList,
     GlossaryOut,
+    ImportItemOut,
     ImportRejection,
     ImportResult,
     JobOut,
@@ -387,7 +388,13 @@ def segment_review(segment: SegmentState, lang: str, terms: list[qa.Term]) -> Se
         segment,
         etag=segment_etag(segment),
         issues=[
-            SegmentIssue(code=i.code, severity=i.severity, message=qa.message(i)) for i in found
+            SegmentIssue(
+                code=i.code,
+                severity=i.severity,
+                message=qa.message(i),
+                dismissed=i.severity == "warning" and i.code in segment.dismissed,
+            )
+            for i in found
         ],
     )
 
@@ -419,6 +426,8 @@ def patch_segment(article_id: int, lang_tag: str, key: str) -> Response:
     expected = expected.strip('"')
     if doc.reject:
         segment = work.reject(article_id, key, expected)
+    elif doc.dismiss is not None:
+        segment = work.dismiss(article_id, key, doc.dismiss, doc.reason or "", expected)
     elif doc.target is not None:
         segment = work.save(article_id, key, doc.target, doc.status == "approved", expected)
     elif doc.status == "approved":
@@ -437,14 +446,33 @@ def patch_segment(article_id: int, lang_tag: str, key: str) -> Response:
 def import_exchange(lang_tag: str) -> Response:
     language = target_language(lang_tag)
     require_language(language)
+    raw = request.args.get("overwrite", "false")
+    if raw not in ("true", "false"):
+        raise Invalid([FieldError(None, "must be true or false", "overwrite")])
     entries = read_exchange_file(request.get_data(), request.mimetype)
-    report = reviewer(language).apply(entries)
+    report = reviewer(language).apply(entries, overwrite=raw == "true")
     commit()
     return respond(
         ImportResult(
             applied=report.applied,
             unchanged=report.unchanged,
             rejected=[ImportRejection(location=loc, reason=why) for loc, why in report.rejected],
+            conflicts=len(report.conflicts),
+            overwrite=raw == "true",
+            items=[
+                ImportItemOut(
+                    code=item.code,
+                    location=item.location,
+                    line=item.line,
+                    article_id=item.article_id,
+                    article_title=item.article_title,
+                    key=item.key,
+                    source=item.source,
+                    reason=item.reason or None,
+                    params=item.params,
+                )
+                for item in report.items
+            ],
         )
     )
 
