@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
-from flask import Flask, g, request
+from flask import Flask, g, request, session
 from flask_babel import Babel, get_locale
 
 from .config import Settings
@@ -66,13 +67,40 @@ def regional_match(requested: str, tags: tuple[str, ...]) -> str | None:
     return candidates[0] if candidates else None
 
 
+# The session key of the UI language a reviewer chose with the switcher (a BCP 47 tag).
+UI_LANGUAGE_KEY = "ui_language"
+
+
+@cache
+def ui_languages() -> tuple[str, ...]:
+    """The UI languages there are catalogs for (BCP 47 tags), English first: what the
+    review screens' language switcher offers."""
+    found = sorted(
+        bcp47(path.name)
+        for path in TRANSLATIONS.iterdir()
+        if (path / "LC_MESSAGES" / "messages.po").is_file()
+    )
+    return ("en", *found)
+
+
+def chosen_ui_language() -> str | None:
+    """The UI language chosen with the switcher, for the review screens only."""
+    if request.blueprint != "review":
+        return None
+    chosen = session.get(UI_LANGUAGE_KEY)
+    return chosen if isinstance(chosen, str) and chosen in ui_languages() else None
+
+
 def init_app(app: Flask, settings: Settings) -> Babel:
     def select_locale() -> str | None:
-        """A configured language's tag. A public page speaks its URL's language; elsewhere
-        the browser's languages are tried best first, each exactly or by region, so
+        """A configured language's tag. A public page speaks its URL's language; a review
+        screen the language its reviewer chose with the switcher; elsewhere the browser's
+        languages are tried best first, each exactly or by region, so
         "zh-TW,zh;q=0.9,en;q=0.8" reads Traditional Chinese where it is configured."""
         if page_language := g.get("page_language"):
             return str(page_language)
+        if chosen := chosen_ui_language():
+            return chosen
         for requested, quality in request.accept_languages:
             if quality > 0 and requested != "*":
                 if match := regional_match(requested, settings.language_tags):
