@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import difflib
 import heapq
-from collections.abc import Sequence
+import re
+import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import partial
 
 from . import derived, qa
 from .articles import Clock, utcnow
@@ -33,9 +37,12 @@ from .exchange import (
     parse_po,
     parse_xliff,
 )
+from .sanitize import clean_html, clean_text
+from .segments import normalize_tokens, reassemble, render_text
 from .store import Store
 from .store.memory import length_window, normalized, source_hash
-from .translation import publish_variant
+from .translation import cut, publish_variant
+from .typography import punctuate
 
 
 def segment_etag(segment: SegmentState) -> str:
@@ -61,6 +68,31 @@ class Suggestion:
     source: str
     target: str
     match: int  # percent
+    kind: str = "memory"  # "previous": set aside by a source change; "machine": the model's
+
+
+_WORDS = re.compile(r"\s+|[^\w\s]|\w+")
+
+
+def word_diff(before: str, after: str) -> list[tuple[str, str]]:
+    """Word-level changes from ``before`` to ``after`` as (op, text), op "same", "del" or
+    "ins": what a translator reads to see how an English sentence changed."""
+    old, new = _WORDS.findall(before), _WORDS.findall(after)
+    parts: list[tuple[str, str]] = []
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            parts.append(("same", "".join(old[i1:i2])))
+            continue
+        if i2 > i1:
+            parts.append(("del", "".join(old[i1:i2])))
+        if j2 > j1:
+            parts.append(("ins", "".join(new[j1:j2])))
+    return parts
+
+
+def match_percent(before: str, after: str) -> int:
+    return round(100 * difflib.SequenceMatcher(None, normalized(before), normalized(after)).ratio())
 
 
 SUGGESTION_RATIO = 0.6  # the least resemblance worth showing
@@ -85,8 +117,26 @@ def suggestions_for(
         SOURCE_LANGUAGE, lang, {len(text) for text in wanted.values()}, SUGGESTION_CANDIDATES
     )
     candidates = [_Candidate(order, source, target) for order, (source, target) in enumerate(found)]
-    best = {text: _best_matches(text, candidates, limit) for text in set(wanted.values())}
-    return {segment_id: best[text] for segment_id, text in wanted.items()}
+    best = {text: _best_matches(text, candidates, limit + 1) for text in set(wanted.values())}
+    found_for: dict[int, list[Suggestion]] = {}
+    for segment in segments:
+        # The segment's own approved text is no suggestion for it; a translation set aside
+        # by a source change comes first.
+        own = [
+            s
+            for s in best[wanted[segment.id]]
+            if not (s.target == segment.target and normalized(s.source) == wanted[segment.id])
+        ]
+        if segment.previous_source is not None and segment.previous_target:
+            previous = Suggestion(
+                segment.previous_source,
+                segment.previous_target,
+                match_percent(segment.previous_source, segment.source),
+                "previous",
+            )
+            own = [previous, *(s for s in own if s.target != previous.target)]
+        found_for[segment.id] = own[:limit]
+    return found_for
 
 
 def _trigrams(text: str) -> frozenset[str]:
@@ -159,11 +209,102 @@ def _best_matches(wanted: str, candidates: Sequence[_Candidate], limit: int) -> 
     return [suggestion for suggestion, _ in kept[:limit]]
 
 
+IMPORT_CODES = ("applied", "unchanged", "conflict", "source_changed", "unknown", "qa")
+NOT_APPLIED = frozenset({"conflict", "source_changed", "unknown", "qa"})
+
+
+@dataclass(frozen=True)
+class ImportItem:
+    """What became of one entry of an imported file, for a report naming article, segment
+    and English source (the web view localizes ``code`` and ``params``; ``reason`` is the
+    English sentence, for the API and logs).
+
+    ``params`` by code: applied {"status"}; conflict {"why": "approved" | "newer" |
+    "unversioned", "revision", "version", "current", "current_status", "file"};
+    source_changed {"file_source"}; unknown {"why": "no_id" | "not_found"};
+    qa {"issues": [{"code", "params"}]}."""
+
+    code: str
+    location: str  # "line 42" / "unit body.0.1 in file article-12", as the file has it
+    article_id: int | None
+    article_title: str | None
+    key: str | None
+    source: str  # the English source: the stored segment's when known, else the file's
+    line: int | None = None
+    params: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def reason(self) -> str:
+        params = self.params
+        if self.code == "conflict":
+            if params.get("why") == "approved":
+                return "the segment is approved with a different text; not overwritten"
+            if params.get("why") == "unversioned":
+                return (
+                    "the file carries no revision and the segment has a reviewed or human "
+                    "text that differs; not overwritten"
+                )
+            return (
+                f"the segment changed since the export (revision {params.get('revision')}, "
+                f"now {params.get('version')}); not overwritten"
+            )
+        if self.code == "source_changed":
+            return "the English source changed since the export; export it again"
+        if self.code == "unknown":
+            if params.get("why") == "no_id":
+                return "not a feedsvc segment (unknown id)"
+            return "unknown segment (the article changed or was deleted)"
+        if self.code == "qa":
+            found = params.get("issues") or []
+            return "; ".join(
+                qa.message(qa.Issue(i["code"], i["params"], "error"))  # type: ignore[index]
+                for i in found  # type: ignore[attr-defined]
+            )
+        return ""
+
+
+UNDO_WINDOW = timedelta(minutes=10)  # how long a bulk approval can be undone
+
+
+def batch_note(batch: str) -> str:
+    return f"batch:{batch}"
+
+
+@dataclass
+class BulkPlan:
+    approvable: list[SegmentState] = field(default_factory=list)
+    skipped: list[tuple[SegmentState, list[qa.Issue]]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BulkApproval:
+    batch: str
+    approved: list[str]  # keys
+    skipped: list[tuple[SegmentState, list[qa.Issue]]]
+
+
 @dataclass
 class ImportReport:
-    applied: list[str] = field(default_factory=list)  # locations
-    unchanged: list[str] = field(default_factory=list)
-    rejected: list[tuple[str, str]] = field(default_factory=list)  # (location, reason)
+    items: list[ImportItem] = field(default_factory=list)  # in file order
+
+    def of(self, *codes: str) -> list[ImportItem]:
+        return [item for item in self.items if item.code in codes]
+
+    @property
+    def applied(self) -> list[str]:  # locations
+        return [item.location for item in self.of("applied")]
+
+    @property
+    def unchanged(self) -> list[str]:
+        return [item.location for item in self.of("unchanged")]
+
+    @property
+    def conflicts(self) -> list[ImportItem]:
+        return self.of("conflict")
+
+    @property
+    def rejected(self) -> list[tuple[str, str]]:  # (location, reason): all not applied
+        return [(item.location, item.reason) for item in self.items if item.code in NOT_APPLIED]
 
 
 class Reviewer:
@@ -228,7 +369,7 @@ class Reviewer:
         return changed
 
     def _save(self, segment: SegmentState, target: str, approve: bool, action: str) -> SegmentState:
-        target = target.strip()
+        target = normalize_tokens(target).strip()
         blocking = [
             i
             for i in issues(segment, target, terms_of(self.store, self.lang), self.lang)
@@ -238,28 +379,88 @@ class Reviewer:
             raise Invalid([FieldError("/target", qa.message(issue)) for issue in blocking])
         origin = segment.origin if target == segment.target else SegmentOrigin.HUMAN
         status = SegmentStatus.APPROVED if approve else SegmentStatus.TRANSLATED
-        return self._change(segment, target, status, origin, action)
+        return self._change(segment, target, status, origin, action, reviewed=True)
 
-    def approve_unchanged(self, article_id: int) -> int:
-        """Approve every segment still carrying the machine's or memory's proposal."""
-        approved = 0
+    def dismiss(
+        self, article_id: int, key: str, code: str, reason: str, if_match: str | None = None
+    ) -> SegmentState:
+        """Set one QA warning of the current text aside, with a reason for the history;
+        errors (broken structure) cannot be dismissed."""
+        segment = self._segment(article_id, key, if_match)
+        reason = reason.strip()
+        if not reason:
+            raise Invalid([FieldError("/reason", "say why the warning does not apply")])
+        found = issues(segment, segment.target or "", terms_of(self.store, self.lang), self.lang)
+        if not any(i.code == code and i.severity == "warning" for i in found):
+            raise Invalid([FieldError("/code", f"no warning {code!r} on this segment's text")])
+        codes = tuple(sorted({*segment.dismissed, code}))
+        return self.store.segments.dismiss(segment, codes, self.actor, reason, self.clock())
+
+    def bulk_plan(self, article_id: int, keys: Sequence[str] | None = None) -> BulkPlan:
+        """What a bulk approval would do: the segments it approves and those it skips for
+        QA issues not dismissed. Without ``keys``: every segment still carrying the
+        machine's or memory's proposal; with them, those of them not approved yet."""
+        terms = terms_of(self.store, self.lang)
+        wanted = set(keys) if keys is not None else None
+        plan = BulkPlan()
         for segment in self.store.segments.of(article_id, self.lang):
-            if (
-                segment.status is SegmentStatus.TRANSLATED
-                and segment.target is not None
-                and segment.origin is not SegmentOrigin.HUMAN
-            ):
-                self._change(
-                    segment,
-                    segment.target,
-                    SegmentStatus.APPROVED,
-                    segment.origin,
-                    "approve",
-                    publish=False,
-                )
-                approved += 1
+            if segment.status is not SegmentStatus.TRANSLATED or segment.target is None:
+                continue
+            if wanted is None and segment.origin is SegmentOrigin.HUMAN:
+                continue
+            if wanted is not None and segment.key not in wanted:
+                continue
+            found = [
+                i
+                for i in issues(segment, segment.target, terms, self.lang)
+                if i.code not in segment.dismissed
+            ]
+            if found or segment.source_changed:
+                plan.skipped.append((segment, found))
+            else:
+                plan.approvable.append(segment)
+        return plan
+
+    def approve_many(self, article_id: int, keys: Sequence[str] | None = None) -> BulkApproval:
+        """Approve what :meth:`bulk_plan` allows, as one batch that :meth:`undo` can revert."""
+        self.store.articles.get(article_id)
+        plan = self.bulk_plan(article_id, keys)
+        batch = uuid.uuid4().hex[:16]
+        for segment in plan.approvable:
+            self._change(
+                segment,
+                segment.target,
+                SegmentStatus.APPROVED,
+                segment.origin,
+                "approve",
+                publish=False,
+                note=batch_note(batch),
+            )
         self._publish(article_id)
-        return approved
+        return BulkApproval(batch, [s.key for s in plan.approvable], plan.skipped)
+
+    def undo(self, article_id: int, batch: str) -> int:
+        """Revert a bulk approval made less than ``UNDO_WINDOW`` ago, segment by segment,
+        where nobody has changed the segment since; the count of segments reverted."""
+        segments = self.store.segments.last_changed_by(article_id, self.lang, batch_note(batch))
+        latest = self.store.segments.histories([s.id for s in segments])
+        reverted = 0
+        for segment in segments:
+            entry = latest[segment.id][0]
+            if self.clock() - entry.at > UNDO_WINDOW:
+                continue
+            self._change(
+                segment,
+                entry.before_target,
+                SegmentStatus(entry.before_status),
+                segment.origin,
+                "undo",
+                publish=False,
+            )
+            reverted += 1
+        if reverted:
+            self._publish(article_id)
+        return reverted
 
     def _change(
         self,
@@ -269,10 +470,12 @@ class Reviewer:
         origin: SegmentOrigin | None,
         action: str,
         publish: bool = True,
+        note: str | None = None,
+        reviewed: bool = False,
     ) -> SegmentState:
         now = self.clock()
         changed = self.store.segments.change(
-            segment, target, status, origin, self.actor, action, now
+            segment, target, status, origin, self.actor, action, now, note=note, reviewed=reviewed
         )
         if status is SegmentStatus.APPROVED and target:
             self.store.memory.remember(
@@ -298,50 +501,140 @@ class Reviewer:
                 if job_id := derived.wake_finished_job(self.store, article_id, language, now):
                     self.queued.append(job_id)
 
-    def apply(self, entries: Sequence[Entry]) -> ImportReport:
-        """Apply a CAT tool's file entry by entry; each is checked and reported on its own."""
+    def apply(self, entries: Sequence[Entry], overwrite: bool = False) -> ImportReport:
+        """Apply a CAT tool's file entry by entry; each is checked and reported on its own.
+
+        An entry never replaces newer work unless ``overwrite`` (the translator's explicit
+        choice): a segment that changed since the export (its version is past the file's
+        revision), or that is approved, keeps its text and status when the file would change
+        them; such an entry is reported as a conflict. Entries without a revision (files
+        exported before revisions, or by other tools) conflict with any approved or
+        human-edited segment they would change."""
         report = ImportReport()
         touched: set[int] = set()
         terms = terms_of(self.store, self.lang)
+        ids = {entry.article_id for entry in entries if entry.article_id is not None}
+        titles = {a.id: a.title for a in self.store.articles.many(ids).values()}
         for entry in entries:
-            reason = None
             segment = None
-            if entry.article_id is None or entry.key is None:
-                reason = "not a feedsvc segment (unknown id)"
-            else:
+            if entry.article_id is not None and entry.key is not None:
                 try:
                     segment = self.store.segments.get(entry.article_id, self.lang, entry.key)
                 except NotFound:
-                    reason = "unknown segment (the article changed or was deleted)"
-            if segment is not None and normalized(entry.source) != normalized(segment.source):
-                reason = "the English source changed since the export; export it again"
-            if segment is not None and reason is None and not entry.target.strip():
-                report.unchanged.append(entry.location)
+                    segment = None
+            item = partial(_import_item, entry, segment, titles)
+            if segment is None:
+                why = "no_id" if entry.article_id is None or entry.key is None else "not_found"
+                report.items.append(item("unknown", why=why))
                 continue
-            if segment is not None and reason is None:
-                broken = [
-                    i
-                    for i in issues(segment, entry.target, terms, self.lang)
-                    if i.severity == "error"
-                ]
-                if broken:
-                    reason = "; ".join(qa.message(i) for i in broken)
-            if reason is not None or segment is None:
-                report.rejected.append((entry.location, reason or "unknown segment"))
+            if normalized(entry.source) != normalized(segment.source):
+                report.items.append(item("source_changed", file_source=entry.source))
+                continue
+            target = entry.target.strip()
+            if not target:
+                report.items.append(item("unchanged"))
+                continue
+            found = issues(segment, target, terms, self.lang)
+            broken = [i for i in found if i.severity == "error"]
+            if broken:
+                problems = [{"code": i.code, "params": dict(i.params)} for i in broken]
+                report.items.append(item("qa", issues=problems))
                 continue
             status = SegmentStatus.APPROVED if entry.approved else SegmentStatus.TRANSLATED
-            if entry.target.strip() == (segment.target or "") and status is segment.status:
-                report.unchanged.append(entry.location)
+            if target == (segment.target or "") and status is segment.status:
+                report.items.append(item("unchanged"))
                 continue
-            origin = (
-                segment.origin if entry.target.strip() == segment.target else SegmentOrigin.HUMAN
-            )
-            self._change(segment, entry.target.strip(), status, origin, "import", publish=False)
+            why = None if overwrite else _conflict(segment, entry, target)
+            if why is not None:
+                report.items.append(
+                    item(
+                        "conflict",
+                        why=why,
+                        revision=entry.revision,
+                        version=segment.version,
+                        current=segment.target,
+                        current_status=segment.status.value,
+                        file=target,
+                    )
+                )
+                continue
+            origin = segment.origin if target == segment.target else SegmentOrigin.HUMAN
+            self._change(segment, target, status, origin, "import", publish=False)
             touched.add(segment.article_id)
-            report.applied.append(entry.location)
+            report.items.append(item("applied", status=status.value))
         for article_id in sorted(touched):
             self._publish(article_id)
         return report
+
+
+def _import_item(
+    entry: Entry,
+    segment: SegmentState | None,
+    titles: dict[int, str],
+    code: str,
+    **params: object,
+) -> ImportItem:
+    return ImportItem(
+        code=code,
+        location=entry.location,
+        article_id=entry.article_id,
+        article_title=titles.get(entry.article_id) if entry.article_id is not None else None,
+        key=entry.key,
+        source=segment.source if segment is not None else entry.source,
+        line=entry.line,
+        params=params,
+    )
+
+
+def _conflict(segment: SegmentState, entry: Entry, target: str) -> str | None:
+    """Why applying ``target`` (already known to change the segment's text or status)
+    would overwrite newer or reviewed work: "approved", "newer", "unversioned"; or None.
+    Approving the very text the segment has is never a conflict."""
+    same_text = target == (segment.target or "")
+    approved = segment.status is SegmentStatus.APPROVED
+    if same_text and not approved:
+        return None  # the file approves the stored text as it is
+    if approved:
+        return "approved"  # a different text, or the file would take the approval back
+    if entry.revision is None:
+        return "unversioned" if segment.origin is SegmentOrigin.HUMAN else None
+    return "newer" if segment.version > entry.revision else None
+
+
+@dataclass(frozen=True)
+class Preview:
+    title: str
+    summary: str | None
+    body_html: str  # sanitized
+
+
+def preview(store: Store, article_id: int, lang: str, typed: Mapping[str, str]) -> Preview:
+    """The article as it would read with ``typed`` texts (by segment key) over the stored
+    ones; a typed text QA would refuse, and a segment without text, show the stored text
+    or the English. Sanitized like a published variant."""
+    article = store.articles.get(article_id)
+    pieces = cut(article.title, article.summary, article.body_html)
+    texts = {}
+    terms = terms_of(store, lang)
+    for segment in store.segments.of(article_id, lang):
+        text = normalize_tokens(typed.get(segment.key, "")).strip()
+        broken = any(i.severity == "error" for i in issues(segment, text, terms, lang))
+        if text and not broken:
+            texts[segment.key] = text
+        elif segment.target:
+            texts[segment.key] = segment.target
+    by_key = {segment.key: segment for segment in pieces.segments}
+    current = {key: text for key, text in texts.items() if key in by_key}
+
+    def line(key: str) -> str:
+        segment = by_key[key]
+        return clean_text(punctuate(render_text(segment, current.get(key, segment.source)), lang))
+
+    return Preview(
+        title=line("title"),
+        summary=line("summary") if "summary" in by_key else None,
+        body_html=clean_html(reassemble(pieces.body, current, lang)),
+    )
 
 
 def pending_units(store: Store, lang: str, article_id: int | None) -> list[Unit]:
@@ -377,6 +670,7 @@ def pending_units(store: Store, lang: str, article_id: int | None) -> list[Unit]
                     segment.status is SegmentStatus.APPROVED,
                     dict(segment.placeholders),
                     note=article.title,
+                    revision=segment.version,
                 )
             )
     return units

@@ -243,7 +243,7 @@ def test_screen_sign_in_cookie_csrf_and_language_limits(
         f"/review/zh-hans/articles/{article}/segments/title",
         data={"target": "新标题", "action": "approve", "csrf_token": token},
     )
-    assert saved.status_code == 302
+    assert saved.status_code == 303
     with rapp.app_context(), database().session() as session:
         assert (
             Store(session).segments.get(article, "zh-Hans", "title").status
@@ -252,7 +252,10 @@ def test_screen_sign_in_cookie_csrf_and_language_limits(
     other = rapp.test_client()
     sign_in(other, secrets["fr"])
     assert other.get(f"/review/zh-hans/articles/{article}").status_code == 403
-    assert other.get("/review/glossary/fr").status_code == 403, "glossary screen is for admins"
+    assert other.get("/review/glossary/zh-hans").status_code == 403, "not their language"
+    readable = other.get("/review/glossary/fr")
+    assert readable.status_code == 200, "a translator reads their language's glossary"
+    assert b'name="source_term"' not in readable.data, "…without the admin's edit forms"
 
 
 def test_bad_token_cannot_sign_in(rapp: Flask, secrets: dict[str, str]) -> None:
@@ -407,7 +410,7 @@ def test_an_alt_text_is_reviewed_as_a_segment_and_published(
             f"/review/zh-hans/articles/{article}/segments/{key}",
             data={"target": target, "action": "approve", "csrf_token": token},
         )
-        assert saved.status_code == 302
+        assert saved.status_code == 303
     feed = client.get("/zh-hans/feed.json", base_url=BASE).json
     (item_json,) = [i for i in feed["items"] if i["id"].endswith(f"article/{article}/zh-Hans")]
     assert 'alt="黄昏时的公园"' in item_json["content_html"]

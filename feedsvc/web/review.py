@@ -3,9 +3,13 @@ editor, PO/XLIFF exchange and (for admins) the glossary. Server-rendered, little
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
 from functools import partial, wraps
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -13,38 +17,78 @@ from flask import (
     current_app,
     flash,
     g,
+    get_template_attribute,
     redirect,
     render_template,
     request,
     session,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from .. import qa
+from .. import i18n, qa
 from ..articles import utcnow
 from ..config import SOURCE_LANGUAGE, Language
 from ..db import after_request_session, database, request_session
-from ..domain import DomainError, Invalid, NotFound, Role, SegmentStatus
+from ..domain import (
+    Article,
+    DomainError,
+    FieldError,
+    Invalid,
+    NotFound,
+    PreconditionFailed,
+    QueueItem,
+    Role,
+    Section,
+    SegmentState,
+    SegmentStatus,
+)
 from ..feeds.data import language_name, publishable
 from ..glossary import add_term, update_term
 from ..jobs import jobs
 from ..review import (
+    UNDO_WINDOW,
+    ImportItem,
     Reviewer,
     export_file,
     issues,
+    preview,
     read_exchange_file,
     segment_etag,
     suggestions_for,
     terms_of,
 )
-from ..segments import attribute_context
+from ..segments import normalize_tokens, segment_places
 from ..store import Store
+from .problems import problem
+from .segment_rows import build_row, qa_message
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 F = TypeVar("F", bound=Callable[..., Any])
 SESSION_KEY = "review_token_id"
+UNDO_KEY = "review_undo"  # the reviewer's last bulk approval, while it can be undone
+
+
+# The review screens run only their own script and styles; article images may come from
+# anywhere on the web, nothing may frame the screens.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: http: data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+@bp.after_request
+def protect(response: Response) -> Response:
+    """A strict CSP (no inline script), nosniff, no referrer beyond the origin, no framing."""
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
 
 
 def store() -> Store:
@@ -100,31 +144,39 @@ def context(**values: Any) -> dict[str, Any]:
 def sign_in() -> str | Response:
     if session.get(SESSION_KEY):
         return redirect(url_for("review.home"))
-    return render_template("review/sign_in.html", next=request.args.get("next", ""))
+    return render_template(
+        "review/sign_in.html", next=local_review_path(request.args.get("next")) or ""
+    )
 
 
 @bp.post("/")
 def sign_in_post() -> Response | tuple[str, int]:
     from ..tokens import authenticate, record_use
 
+    target = local_review_path(request.form.get("next"))
     token = authenticate(store(), request.form.get("token", "").strip())
     if token is None or token.role not in (Role.TRANSLATOR, Role.ADMIN):
         request_session().rollback()
         return render_template(
             "review/sign_in.html",
-            next="",
+            next=target or "",
             error=_("This is not a valid translator or admin token."),
         ), 401
     after_request_session(partial(record_use, database(), token))
+    ui_language = session.get(i18n.UI_LANGUAGE_KEY)  # chosen before signing in: it stays
     session.clear()
     session[SESSION_KEY] = token.id
-    target = request.form.get("next", "")
-    return redirect(target if target.startswith("/review/") else url_for("review.home"))
+    if ui_language:
+        session[i18n.UI_LANGUAGE_KEY] = ui_language
+    return redirect(target or url_for("review.home"))
 
 
 @bp.post("/sign-out")
 def sign_out() -> Response:
+    ui_language = session.get(i18n.UI_LANGUAGE_KEY)  # a choice of language outlives the sign-in
     session.clear()
+    if ui_language:
+        session[i18n.UI_LANGUAGE_KEY] = ui_language
     return redirect(url_for("review.sign_in"))
 
 
@@ -140,129 +192,426 @@ def home() -> Response:
 @bp.get("/<lang_tag>/")
 @signed_in
 def queue(lang_tag: str) -> str:
+    """One page of the language's queue: filtered and sorted in SQL; word counts, flags
+    (QA errors, changed English, a job waiting for a model) for the page's articles only."""
     language = language_for(lang_tag)
-    section = request.args.get("section") or None
-    status = request.args.get("status", "todo")
-    order = request.args.get("sort", "oldest")
-    items = store().segments.review_queue(language.tag, section)
-    if status == "todo":
-        items = [i for i in items if i.approved < i.total]
-    elif status == "done":
-        items = [i for i in items if i.approved == i.total]
-    if order == "confidence":
-        items.sort(key=lambda i: (i.lowest_score is None, i.lowest_score or 0, i.article_id))
-    else:
-        items.sort(key=lambda i: (i.oldest_change, i.article_id))
-    totals = {
-        "articles": len(items),
-        "segments": sum(i.total for i in items),
-        "approved": sum(i.approved for i in items),
-    }
-    sections = [s.path for s in store().sections.all()]
+    st = store()
+    args = request.args
+    section = args.get("section") or None
+    search = args.get("q", "").strip()[:200]
+    status = args.get("status", "todo")
+    status = status if status in QUEUE_STATUSES else "todo"
+    order = args.get("sort", "oldest")
+    order = order if order in QUEUE_ORDERS else "oldest"
+    page_arg = args.get("page", "1")
+    page = min(int(page_arg), 100_000) if page_arg.isdigit() and int(page_arg) > 0 else 1
+    found = queue_page(st, language, section, search, status, order, page)
+    labels = section_labels(st.sections.all())
+    link = partial(
+        url_for,
+        "review.queue",
+        lang_tag=language.url_tag,
+        section=section,
+        q=search or None,
+        status=status,
+        sort=order,
+    )
     return render_template(
         "review/queue.html",
         **context(
             language=language,
-            items=items,
-            totals=totals,
-            sections=sections,
+            items=found.items,
+            totals=found.totals,
+            scan_limited=found.scan_limited,
+            sections=list(labels.items()),
+            section_label=labels,
             section=section,
+            search=search,
             status=status,
             order=order,
+            page=page,
+            first=(page - 1) * QUEUE_PAGE + 1,
+            prev_url=link(page=page - 1) if page > 1 else None,
+            next_url=link(page=page + 1) if found.more else None,
         ),
     )
 
 
+EDITOR_FILTERS = {
+    "status": ("pending", "translated", "approved", "changed"),
+    "origin": ("model", "memory", "human", "converted", "glossary"),
+    "check": ("any", *qa.CODES),
+}
+
+
+def editor_filters() -> dict[str, str]:
+    """The editor's row filters from the query string; unknown values are ignored."""
+    return {
+        name: value
+        for name, allowed in EDITOR_FILTERS.items()
+        if (value := request.args.get(name, "")) in allowed
+    }
+
+
+def shown(row: dict[str, Any], filters: dict[str, str]) -> bool:
+    segment: SegmentState = row["segment"]
+    status = filters.get("status")
+    if status == "changed" and not segment.source_changed:
+        return False
+    if status not in (None, "changed") and segment.status.value != status:
+        return False
+    if (origin := filters.get("origin")) and (segment.origin is None or segment.origin != origin):
+        return False
+    check = filters.get("check")
+    live = [i["code"] for i in row["issues"] if not i["dismissed"]]
+    return not check or (bool(live) if check == "any" else check in live)
+
+
+def editor_rows(
+    st: Store,
+    language: Language,
+    article: Article,
+    keys: set[str] | None = None,
+    typed: dict[str, str] | None = None,
+    errors: dict[str, list[str]] | None = None,
+    conflicts: dict[str, dict[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
+    """Rows of the editor (all, or those of ``keys``), as segment_rows.build_row makes them
+    (source_parts, chips, kind, issues, suggestions…). One query each for the segments,
+    their histories and the memory: the same few queries for a 5- or a 50-segment article."""
+    terms = terms_of(st, language.tag)
+    segments = st.segments.of(article.id, language.tag)
+    wanted = [s for s in segments if keys is None or s.key in keys]
+    histories = st.segments.histories([segment.id for segment in wanted])
+    suggested = suggestions_for(st, wanted, language.tag)
+    # A derived language's reviewer sees the base text each segment is converted from.
+    base = (
+        {s.key: s for s in st.segments.of(article.id, language.derived_from)}
+        if language.derived_from
+        else {}
+    )
+    places = segment_places(article.body_html)
+    numbers = {segment.key: number for number, segment in enumerate(segments, 1)}
+    return [
+        build_row(
+            segment,
+            number=numbers[segment.key],
+            total=len(segments),
+            lang=language.tag,
+            terms=terms,
+            places=places,
+            suggestions=suggested[segment.id],
+            history=histories[segment.id],
+            base=base.get(segment.key),
+            typed=(typed or {}).get(segment.key),
+            error=(errors or {}).get(segment.key, ()),
+            conflict=(conflicts or {}).get(segment.key),
+        )
+        for segment in wanted
+    ]
+
+
+def publication_label(st: Store, language: Language, article_id: int) -> str:
+    variant = st.variants.get(article_id, language.tag)
+    if variant is None or variant.status not in publishable(language):
+        return _("Not published yet")
+    if variant.status.value == "reviewed":
+        return _("Published as human-reviewed")
+    if language.derived_from:
+        return _("Published as converted text")
+    return _("Published as machine translation")
+
+
+def render_editor(
+    language: Language,
+    article_id: int,
+    status: int = 200,
+    **changes: Any,
+) -> tuple[str, int]:
+    st = store()
+    try:
+        article = st.articles.get(article_id)
+    except NotFound:
+        abort(404)
+    rows = editor_rows(st, language, article, **changes)
+    filters = editor_filters()
+    visible = [row for row in rows if shown(row, filters)]
+    plan = Reviewer(st, language, actor()).bulk_plan(article_id)
+    bulk = {
+        "approvable": [s.key for s in plan.approvable],
+        "skipped": [skipped_item(rows, segment, found) for segment, found in plan.skipped],
+        "shown": [
+            row["segment"].key
+            for row in visible
+            if row["segment"].status is not SegmentStatus.APPROVED
+        ],
+    }
+    typed = {row["segment"].key: row["typed"] for row in rows}
+    shown_preview = preview(st, article_id, language.tag, typed)
+    return render_template(
+        "review/editor.html",
+        **context(
+            language=language,
+            article=article,
+            rows=visible,
+            total=len(rows),
+            approved=sum(1 for r in rows if r["segment"].status is SegmentStatus.APPROVED),
+            publication_label=publication_label(st, language, article_id),
+            filters=filters,
+            bulk=bulk,
+            undo=session_undo(article_id, language),
+            preview_html=Markup(shown_preview.body_html),
+            preview_title=shown_preview.title,
+            preview_summary=shown_preview.summary,
+        ),
+    ), status
+
+
+def skipped_item(
+    rows: list[dict[str, Any]], segment: SegmentState, found: list[qa.Issue]
+) -> dict[str, Any]:
+    row = next(r for r in rows if r["segment"].key == segment.key)
+    messages = [qa_message(issue) for issue in found]
+    if segment.source_changed:
+        messages.insert(0, _("The English changed: the earlier translation needs review."))
+    return {"key": segment.key, "position": row["position"], "messages": messages}
+
+
 @bp.get("/<lang_tag>/articles/<int:article_id>")
 @signed_in
-def editor(lang_tag: str, article_id: int) -> str:
+def editor(lang_tag: str, article_id: int) -> tuple[str, int]:
+    return render_editor(language_for(lang_tag), article_id)
+
+
+def wants_json() -> bool:
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == (
+        "application/json"
+    )
+
+
+def refusal(exc: DomainError, segment: SegmentState | None, typed: str, lang: str) -> list[str]:
+    """Why a change was refused, in the reviewer's language, for the segment's row."""
+    if isinstance(exc, PreconditionFailed):
+        return [_("Someone changed this segment since you loaded it.")]
+    messages = []
+    for error in exc.errors if isinstance(exc, Invalid) else []:
+        if error.pointer == "/target" and segment is not None and typed:
+            found = issues(segment, normalize_tokens(typed).strip(), terms_of(store(), lang), lang)
+            messages += [qa_message(i) for i in found if i.severity == "error"]
+        elif error.pointer == "/target":
+            messages.append(_("There is no text to approve yet."))
+        elif error.pointer == "/reason":
+            messages.append(_("Say why the warning does not apply."))
+        elif error.pointer == "/code":
+            messages.append(_("This warning is no longer raised for this text."))
+    return messages or [_("Not saved.")]
+
+
+@bp.post("/<lang_tag>/articles/<int:article_id>/segments/<key>")
+@signed_in
+def change_segment(lang_tag: str, article_id: int, key: str) -> Response | tuple[str, int]:
+    """Save, approve, reject or dismiss one segment as the reviewer saw it (its etag).
+    From review.js (JSON): the re-rendered row, or a problem naming what to do; typed text
+    stays in the page. From a plain form: back to the editor, or the editor again with the
+    typed text and the reason at the segment."""
+    language = language_for(lang_tag)
+    st = store()
+    work = Reviewer(st, language, actor())
+    form = request.form
+    action = form.get("action", "save")
+    etag = form.get("etag") or None
+    typed = form.get("target")
+    try:
+        if action == "reject":
+            work.reject(article_id, key, etag)
+        elif action == "dismiss":
+            work.dismiss(article_id, key, form.get("code", ""), form.get("reason", ""), etag)
+        elif action == "approve" and typed is None:
+            work.approve(article_id, key, etag)
+        else:
+            work.save(article_id, key, typed or "", action == "approve", etag)
+        request_session().commit()
+        jobs().dispatcher.dispatch(work.queued)
+    except DomainError as exc:
+        request_session().rollback()
+        if isinstance(exc, NotFound):
+            if wants_json():
+                return problem(404, _("This segment no longer exists; reload the article."))
+            abort(404)
+        try:
+            current = st.segments.get(article_id, language.tag, key)
+        except NotFound:
+            abort(404)
+        messages = refusal(exc, current, typed or "", language.tag)
+        conflict = None
+        if isinstance(exc, PreconditionFailed):
+            theirs = editor_rows(st, language, st.articles.get(article_id), keys={key})[0]
+            last = theirs["history"][0] if theirs["history"] else None
+            conflict = {
+                "target": current.target or "",
+                "status": current.status.value,
+                "etag": segment_etag(current),
+                "actor": last.actor if last else _("the translation job"),
+            }
+            if wants_json():
+                conflict["html"] = render_row(language, st.articles.get(article_id), theirs)
+        status = 412 if isinstance(exc, PreconditionFailed) else 422
+        if wants_json():
+            document = problem(
+                status,
+                messages[0],
+                [FieldError("/target", message) for message in messages],
+            )
+            body = json.loads(document.get_data())
+            body |= {"key": key} | ({"theirs": conflict} if conflict else {})
+            return Response(json.dumps(body), status=status, mimetype="application/problem+json")
+        kept = {key: typed} if typed is not None else {}
+        return render_editor(
+            language,
+            article_id,
+            status,
+            typed=kept,
+            errors={key: messages},
+            conflicts={key: conflict} if conflict else None,
+        )
+    if wants_json():
+        article = st.articles.get(article_id)
+        row = editor_rows(st, language, article, keys={key})[0]
+        segments = st.segments.of(article_id, language.tag)
+        segment = row["segment"]
+        return Response(
+            json.dumps(
+                {
+                    "key": key,
+                    "etag": row["etag"],
+                    "status": segment.status.value,
+                    "target": segment.target,
+                    "html": render_row(language, article, row),
+                    "approved": sum(s.status is SegmentStatus.APPROVED for s in segments),
+                    "total": len(segments),
+                    "publication": publication_label(st, language, article_id),
+                }
+            ),
+            mimetype="application/json",
+        )
+    return redirect(
+        url_for("review.editor", lang_tag=lang_tag, article_id=article_id, **editor_filters())
+        + f"#segment-{key}",
+        303,
+    )
+
+
+def render_row(language: Language, article: Article, row: dict[str, Any]) -> str:
+    """One segment's <li>, as the editor page renders it."""
+    macro = get_template_attribute("review/_segment.html", "segment_row")
+    return str(macro(row, language, article))
+
+
+@bp.post("/<lang_tag>/articles/<int:article_id>/preview")
+@signed_in
+def preview_article(lang_tag: str, article_id: int) -> Response:
+    """The article with the texts typed so far (sanitized), for the editor's preview."""
+    language = language_for(lang_tag)
+    document = request.get_json(silent=True)
+    targets = document.get("targets") if isinstance(document, dict) else None
+    if not isinstance(targets, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in targets.items()
+    ):
+        return problem(400, _('Send {"targets": {segment key: text}}.'))
+    try:
+        shown_preview = preview(store(), article_id, language.tag, targets)
+    except NotFound:
+        return problem(404, _("This article no longer exists."))
+    return Response(
+        json.dumps(
+            {
+                "html": shown_preview.body_html,
+                "title": shown_preview.title,
+                "summary": shown_preview.summary,
+            }
+        ),
+        mimetype="application/json",
+    )
+
+
+@bp.get("/<lang_tag>/articles/<int:article_id>/approve-unchanged")
+@signed_in
+def confirm_approve_unchanged(lang_tag: str, article_id: int) -> str:
+    """Without JavaScript, what "approve all unchanged" will do, before it does it."""
     language = language_for(lang_tag)
     st = store()
     try:
         article = st.articles.get(article_id)
     except NotFound:
         abort(404)
-    terms = terms_of(st, language.tag)
-    # One query each for the segments, their histories and the memory: the page costs the
-    # same few queries for a 5- or a 50-segment article.
-    segments = st.segments.of(article_id, language.tag)
-    histories = st.segments.histories([segment.id for segment in segments])
-    suggested = suggestions_for(st, segments, language.tag)
-    # A derived language's reviewer sees the base text each segment is converted from.
-    base = (
-        {s.key: s for s in st.segments.of(article_id, language.derived_from)}
-        if language.derived_from
-        else {}
-    )
-    rows = []
-    for segment in segments:
-        found = issues(segment, segment.target, terms, language.tag) if segment.target else []
-        rows.append(
-            {
-                "segment": segment,
-                "etag": segment_etag(segment),
-                "issues": [(i.severity, qa_message(i)) for i in found],
-                "terms": qa.glossary_hits(segment.source, terms),
-                "suggestions": suggested[segment.id],
-                "history": histories[segment.id],
-                "base": base.get(segment.key),
-                "context": segment_context(segment.key),
-            }
-        )
-    approved = sum(1 for r in rows if r["segment"].status is SegmentStatus.APPROVED)
-    variant = st.variants.get(article_id, language.tag)
-    published = variant is not None and variant.status in publishable(language)
+    rows = editor_rows(st, language, article)
+    plan = Reviewer(st, language, actor()).bulk_plan(article_id)
+    bulk = {
+        "approvable": [s.key for s in plan.approvable],
+        "skipped": [skipped_item(rows, segment, found) for segment, found in plan.skipped],
+    }
     return render_template(
-        "review/editor.html",
-        **context(
-            language=language,
-            article=article,
-            rows=rows,
-            approved=approved,
-            variant=variant,
-            published=published,
-        ),
-    )
-
-
-@bp.post("/<lang_tag>/articles/<int:article_id>/segments/<key>")
-@signed_in
-def change_segment(lang_tag: str, article_id: int, key: str) -> Response:
-    language = language_for(lang_tag)
-    work = Reviewer(store(), language, actor())
-    action = request.form.get("action", "save")
-    etag = request.form.get("etag") or None
-    try:
-        if action == "reject":
-            work.reject(article_id, key, etag)
-        elif action == "approve" and request.form.get("target") is None:
-            work.approve(article_id, key, etag)
-        else:
-            work.save(article_id, key, request.form.get("target", ""), action == "approve", etag)
-        request_session().commit()
-        jobs().dispatcher.dispatch(work.queued)
-    except DomainError as exc:
-        request_session().rollback()
-        if isinstance(exc, NotFound):
-            abort(404)
-        detail = "; ".join(e.detail for e in exc.errors) if isinstance(exc, Invalid) else str(exc)
-        flash(_("Not saved: %(reason)s", reason=detail), "error")
-    return redirect(
-        url_for("review.editor", lang_tag=lang_tag, article_id=article_id) + f"#segment-{key}"
+        "review/approve_unchanged.html", **context(language=language, article=article, bulk=bulk)
     )
 
 
 @bp.post("/<lang_tag>/articles/<int:article_id>/approve-unchanged")
 @signed_in
 def approve_unchanged(lang_tag: str, article_id: int) -> Response:
+    """Approve the unchanged proposals (or the segments listed in ``keys``) that carry no
+    QA issue, as one batch that can be undone for a while."""
     language = language_for(lang_tag)
+    keys = request.form.getlist("keys") or None
+    work = Reviewer(store(), language, actor())
     try:
-        count = Reviewer(store(), language, actor()).approve_unchanged(article_id)
+        done = work.approve_many(article_id, keys)
     except NotFound:
         abort(404)
     request_session().commit()
-    flash(_("%(count)d segments approved.", count=count), "info")
-    return redirect(url_for("review.editor", lang_tag=lang_tag, article_id=article_id))
+    jobs().dispatcher.dispatch(work.queued)
+    if done.approved:
+        session[UNDO_KEY] = {
+            "article": article_id,
+            "lang": language.tag,
+            "batch": done.batch,
+            "count": len(done.approved),
+            "until": (utcnow() + UNDO_WINDOW).isoformat(),
+        }
+    flash(
+        _(
+            "%(count)d segments approved; %(skipped)d skipped because of QA issues.",
+            count=len(done.approved),
+            skipped=len(done.skipped),
+        ),
+        "info",
+    )
+    return redirect(url_for("review.editor", lang_tag=lang_tag, article_id=article_id), 303)
+
+
+def session_undo(article_id: int, language: Language) -> dict[str, Any] | None:
+    """The bulk approval of this article the reviewer may still undo."""
+    last = session.get(UNDO_KEY)
+    if not isinstance(last, dict) or last.get("article") != article_id:
+        return None
+    if last.get("lang") != language.tag:
+        return None
+    until = datetime.fromisoformat(str(last.get("until")))
+    if until <= utcnow():
+        return None
+    return {"batch": last["batch"], "count": last["count"], "until": until}
+
+
+@bp.post("/<lang_tag>/articles/<int:article_id>/undo/<batch>")
+@signed_in
+def undo_approval(lang_tag: str, article_id: int, batch: str) -> Response:
+    language = language_for(lang_tag)
+    work = Reviewer(store(), language, actor())
+    reverted = work.undo(article_id, batch)
+    request_session().commit()
+    jobs().dispatcher.dispatch(work.queued)
+    session.pop(UNDO_KEY, None)
+    flash(_("Bulk approval undone for %(count)d segments.", count=reverted), "info")
+    return redirect(url_for("review.editor", lang_tag=lang_tag, article_id=article_id), 303)
 
 
 @bp.get("/<lang_tag>/export.<any(po, xlf):fmt>")
@@ -294,18 +643,122 @@ def import_file(lang_tag: str) -> str | tuple[str, int]:
     except Invalid as exc:
         flash(exc.errors[0].detail, "error")
         return render_template("review/import.html", **context(language=language, report=None)), 400
-    report = Reviewer(store(), language, actor()).apply(entries)
+    overwrite = request.form.get("overwrite") == "on"
+    report = Reviewer(store(), language, actor()).apply(entries, overwrite=overwrite)
     request_session().commit()
-    return render_template("review/import.html", **context(language=language, report=report))
+    return render_template(
+        "review/import.html",
+        **context(
+            language=language,
+            report=report,
+            overwrite=overwrite,
+            rows=[import_row(language, item) for item in report.items],
+        ),
+    )
+
+
+def import_row(language: Language, item: ImportItem) -> dict[str, Any]:
+    """One entry of an import report for the page: where it is (article, segment, English
+    source, place in the file) and what became of it, in the reviewer's language."""
+    params = item.params
+    if item.line is not None:
+        where = _("line %(line)d", line=item.line)
+    else:
+        where = _("unit %(unit)s", unit=item.key or item.location)
+    status = {
+        "applied": _("Applied"),
+        "unchanged": _("Unchanged"),
+        "conflict": _("Conflict: not imported"),
+        "source_changed": _("Source changed: not imported"),
+        "unknown": _("Unknown segment: not imported"),
+        "qa": _("Refused by the checks"),
+    }.get(item.code, item.code)
+    current = str(params.get("current") or "")
+    theirs = str(params.get("file") or "")
+    if item.code == "applied":
+        message = (
+            _("Imported and approved.")
+            if params.get("status") == SegmentStatus.APPROVED.value
+            else _("Imported as a translation to review.")
+        )
+    elif item.code == "unchanged":
+        message = _("The file has the same text and status, or no translation.")
+    elif item.code == "conflict" and params.get("why") == "approved" and current == theirs:
+        message = _(
+            "This segment is approved; the file has the same text without approval and "
+            "would take the approval back. Approved text: “%(current)s”.",
+            current=current,
+        )
+    elif item.code == "conflict" and params.get("why") == "approved":
+        message = _(
+            "This segment is approved with a different text or status; the file would "
+            "replace it. Approved text: “%(current)s”. Text in the file: “%(file)s”.",
+            current=current,
+            file=theirs,
+        )
+    elif item.code == "conflict" and params.get("why") == "unversioned":
+        message = _(
+            "The file does not say which version it was exported from, and this segment "
+            "has a text a person wrote or approved. Current text: “%(current)s”. Text in "
+            "the file: “%(file)s”.",
+            current=current,
+            file=theirs,
+        )
+    elif item.code == "conflict":
+        message = _(
+            "This segment changed after the file was exported (version %(revision)s, now "
+            "%(version)s). Current text: “%(current)s”. Text in the file: “%(file)s”.",
+            revision=params.get("revision"),
+            version=params.get("version"),
+            current=current,
+            file=theirs,
+        )
+    elif item.code == "source_changed":
+        message = _(
+            "The English source changed since the export; export the article again. "
+            "Source in the file: “%(source)s”.",
+            source=str(params.get("file_source") or ""),
+        )
+    elif item.code == "unknown" and params.get("why") == "no_id":
+        message = _("This entry does not identify a feedsvc segment (its context or id).")
+    elif item.code == "unknown":
+        message = _("There is no such segment: the article changed or was deleted.")
+    else:
+        found = params.get("issues") or []
+        message = " ".join(
+            qa_message(qa.Issue(i["code"], i["params"], "error"))
+            for i in found  # type: ignore[attr-defined]
+        )
+    editor_url = None
+    if item.article_id is not None and item.article_title is not None:
+        editor_url = url_for(
+            "review.editor", lang_tag=language.url_tag, article_id=item.article_id
+        ) + (f"#segment-{item.key}" if item.key else "")
+    return {
+        "code": item.code,
+        "status": status,
+        "article_id": item.article_id,
+        "article_title": item.article_title,
+        "key": item.key,
+        "source": item.source,
+        "where": where,
+        "message": message,
+        "editor_url": editor_url,
+    }
 
 
 @bp.get("/glossary/<lang_tag>")
 @signed_in
 def glossary(lang_tag: str) -> str:
-    language = admin_language(lang_tag)
+    """Every reviewer of the language may read its glossary; admins edit it."""
+    language = language_for(lang_tag)
     return render_template(
         "review/glossary.html",
-        **context(language=language, terms=store().glossary.terms(SOURCE_LANGUAGE, language.tag)),
+        **context(
+            language=language,
+            terms=store().glossary.terms(SOURCE_LANGUAGE, language.tag),
+            editable=g.reviewer.role is Role.ADMIN,
+        ),
     )
 
 
@@ -350,56 +803,150 @@ def actor() -> str:
     return f"{g.reviewer.name} (token {g.reviewer.id})"
 
 
-def segment_context(key: str) -> str | None:
-    """Where an attribute segment's text appears: its element and attribute."""
-    where = attribute_context(key)
-    if where is None:
+# -- the queue's pages, section names, the UI language, a localized 403 -------------
+
+QUEUE_PAGE = 50  # articles on one page of the queue
+QUEUE_STATUSES = ("todo", "done", "all", "changed", "errors")
+QUEUE_ORDERS = ("oldest", "confidence", "changed")
+ERRORS_CHUNK = 200  # articles checked at a time when the queue shows only QA errors
+ERRORS_SCAN_LIMIT = 5_000  # … and at most this many per request
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    items: list[QueueItem]
+    more: bool  # a next page exists
+    totals: dict[str, int] | None  # over every page; None when not all were looked at
+    scan_limited: bool = False  # the errors filter stopped before the end of the queue
+
+
+def queue_page(
+    st: Store,
+    language: Language,
+    section: str | None,
+    search: str,
+    status: str,
+    order: str,
+    page: int,
+) -> QueuePage:
+    start = (page - 1) * QUEUE_PAGE
+    lang = language.tag
+    if status != "errors":
+        items = st.segments.review_queue(
+            lang,
+            section,
+            search=search,
+            status=status,
+            order=order,
+            offset=start,
+            limit=QUEUE_PAGE + 1,
+        )
+        totals = st.segments.review_queue_totals(lang, section, search=search, status=status)
+        return QueuePage(
+            with_flags(st, language, items[:QUEUE_PAGE]), len(items) > QUEUE_PAGE, totals
+        )
+    # QA runs in Python: the queue is read a chunk at a time, in the page's order, until
+    # this page and one more article with errors are found (or the scan limit is reached).
+    found: list[QueueItem] = []
+    offset, ended = 0, False
+    while len(found) <= start + QUEUE_PAGE and offset < ERRORS_SCAN_LIMIT:
+        chunk = st.segments.review_queue(
+            lang, section, search=search, order=order, offset=offset, limit=ERRORS_CHUNK
+        )
+        found += [item for item in with_flags(st, language, chunk) if item.errors]
+        offset += ERRORS_CHUNK
+        if len(chunk) < ERRORS_CHUNK:
+            ended = True
+            break
+    totals = None
+    if ended:
+        totals = {
+            "articles": len(found),
+            "segments": sum(i.total for i in found),
+            "approved": sum(i.approved for i in found),
+            "words": sum(i.words for i in found),
+            "words_to_review": sum(i.words_to_review for i in found),
+        }
+    return QueuePage(
+        found[start : start + QUEUE_PAGE],
+        len(found) > start + QUEUE_PAGE,
+        totals,
+        scan_limited=not ended and len(found) <= start + QUEUE_PAGE,
+    )
+
+
+def with_flags(st: Store, language: Language, items: list[QueueItem]) -> list[QueueItem]:
+    """The items with their QA errors and waiting jobs: three queries for all of them."""
+    if not items:
+        return []
+    ids = [item.article_id for item in items]
+    terms = terms_of(st, language.tag)
+    segments = st.segments.of_articles(ids, language.tag)
+    waiting = st.segments.latest_waiting(ids, language.tag)
+    return [
+        replace(
+            item,
+            errors=sum(1 for s in segments[item.article_id] if blocks(s, terms, language.tag)),
+            waiting=waiting.get(item.article_id),
+        )
+        for item in items
+    ]
+
+
+def blocks(segment: SegmentState, terms: list[qa.Term], lang: str) -> bool:
+    """Whether the segment's current text has an error-severity QA issue."""
+    if segment.target is None:
+        return False
+    return any(i.severity == "error" for i in issues(segment, segment.target, terms, lang))
+
+
+def section_labels(sections: list[Section]) -> dict[str, str]:
+    """Section path → its name in the UI language (else English, else its slug), under
+    its parents' names: "News › Business"."""
+    tag = i18n.bcp47(str(get_locale() or SOURCE_LANGUAGE))
+    labels: dict[str, str] = {}
+    for section in sections:  # by path: parents before their children
+        names = section.names
+        name = names.get(tag) or names.get(SOURCE_LANGUAGE) or section.slug
+        parent = labels.get(section.parent_path or "")
+        labels[section.path] = f"{parent} › {name}" if parent else name
+    return labels
+
+
+def local_review_path(target: str | None) -> str | None:
+    """``target`` when it is a path of the review screens on this site, else None: a
+    redirect never leaves for another site."""
+    if not target or "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
         return None
-    element, attribute = where
-    if attribute == "alt":
-        return _("Text alternative (alt) of an image <%(element)s>", element=element)
-    return _("Tooltip (%(attribute)s) of <%(element)s>", attribute=attribute, element=element)
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/review/"):
+        return None
+    return target
 
 
-def qa_message(issue: qa.Issue) -> str:
-    """The QA warning in the reviewer's language (codes are stable, texts are localized)."""
-    messages = {
-        "numbers": _(
-            "Numbers differ: missing %(missing)s, extra %(extra)s.",
-            missing=issue.params.get("missing") or "–",
-            extra=issue.params.get("extra") or "–",
-        ),
-        "placeholder_missing": _(
-            "Inline tags or placeholders missing: %(ids)s.",
-            ids=issue.params.get("placeholders", ""),
-        ),
-        "placeholder_extra": _(
-            "Inline tags or placeholders that the source lacks: %(ids)s.",
-            ids=issue.params.get("placeholders", ""),
-        ),
-        "value_typed": _(
-            "Keep the placeholders %(ids)s instead of typing their values.",
-            ids=issue.params.get("placeholders", ""),
-        ),
-        "tag_order": _("Inline tags are nested wrongly."),
-        "links": _(
-            "URLs or e-mail addresses of the source are missing or changed: %(links)s.",
-            links=issue.params.get("links", ""),
-        ),
-        "glossary": _(
-            "Glossary: “%(term)s” must be translated as “%(expected)s”.",
-            term=issue.params.get("term", ""),
-            expected=issue.params.get("expected", ""),
-        ),
-        "length": _(
-            "The translation's length is far from the source's (ratio %(ratio)s).",
-            ratio=issue.params.get("ratio", ""),
-        ),
-        "untranslated": _(
-            "Text seems left untranslated: %(words)s.", words=issue.params.get("words", "")
-        ),
-        "whitespace": _("Leading or trailing spaces differ from the source."),
-        "punctuation": _("The final punctuation differs from the source's."),
-        "empty": _("The translation is empty."),
-    }
-    return messages.get(issue.code, qa.message(issue))
+@bp.post("/ui-language")
+def choose_ui_language() -> Response:
+    """The language switcher: the review screens speak the chosen UI language, whatever
+    the browser's Accept-Language says; back to the page it was used on."""
+    chosen = request.form.get("ui_language", "")
+    if chosen in i18n.ui_languages():
+        session[i18n.UI_LANGUAGE_KEY] = chosen
+    back = local_review_path(request.form.get("next")) or url_for("review.sign_in")
+    return redirect(back, 303)
+
+
+@bp.app_template_global()
+def ui_language_choices() -> list[tuple[str, str]]:
+    """(tag, its name in itself) of each UI language there is a catalog for."""
+    return [(tag, language_name(tag, tag)) for tag in i18n.ui_languages()]
+
+
+@bp.errorhandler(403)
+def forbidden(exc: HTTPException) -> tuple[str, int] | HTTPException:
+    """A localized page, with the reviewer's own languages to go to (JSON callers get
+    the plain error)."""
+    if request.accept_mimetypes.best in ("application/json", "application/problem+json"):
+        return exc
+    reviewer = g.get("reviewer")
+    values = context() if reviewer is not None else {"reviewer": None, "languages": []}
+    return render_template("review/forbidden.html", **values), 403

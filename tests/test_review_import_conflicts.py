@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import lxml.html
@@ -17,15 +15,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from lxml import etree
 
-from feedsvc import create_app
 from feedsvc.db import database
 from feedsvc.domain import Role
 from feedsvc.exchange import XLIFF_NAMESPACE, parse_po, parse_xliff, validate_xliff
 from feedsvc.jobs import jobs
 from feedsvc.store import Store
 from feedsvc.tokens import issue_token
-from tests.argos_fixture import build_argos_package, install_argos_package
-from tests.conftest import Api, make_config
+from tests.conftest import Api
+from tests.test_review import argosmodel, rapp  # noqa: F401  (fixtures)
 
 NS = {"x": XLIFF_NAMESPACE}
 TITLE = "District opens park"
@@ -35,27 +32,6 @@ BODY = (
     "<strong>120 companies</strong>.</p>"
 )
 Snapshot = dict[str, tuple[Any, ...]]
-
-
-@pytest.fixture(scope="module")
-def argosmodel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_argos_package(tmp_path_factory.mktemp("argos"), "en", "zh", "1.0")
-
-
-@pytest.fixture
-def rapp(database_url: str, tmp_path: Path, argosmodel: Path) -> Iterator[Flask]:
-    install_argos_package(argosmodel, tmp_path / "packages")
-    app = create_app(
-        make_config(
-            database_url,
-            FEEDSVC_LANGUAGES="en,zh-Hans:reviewed",
-            FEEDSVC_ARGOS_PACKAGES_DIR=str(tmp_path / "packages"),
-            FEEDSVC_ENGINE_BEAM_SIZE="1",
-        )
-    )
-    yield app
-    with app.app_context():
-        database().engine.dispose()
 
 
 @pytest.fixture
