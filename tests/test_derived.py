@@ -15,7 +15,6 @@ from typing import Any
 
 import opencc
 import pytest
-from babel.messages.pofile import read_po
 from flask import Flask
 from flask.testing import FlaskClient
 from lxml import etree, html
@@ -34,7 +33,7 @@ from feedsvc.store import Store
 from feedsvc.tokens import issue_token
 from tests.conftest import Api, make_config
 from tests.feedcheck import check_atom, check_json_feed, check_opml, check_rss
-from tests.test_catalogs import extracted
+from tests.test_catalogs import catalog, extracted, translations
 
 BASE = "http://feeds.test"
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -534,15 +533,16 @@ def test_zh_hans_memory_approvals_reach_zh_hant_through_the_job(
 
 def test_zh_hant_catalog_is_complete_and_traditional() -> None:
     path = Path(__file__).resolve().parent.parent / "translations/zh_Hant/LC_MESSAGES/messages.po"
-    with path.open("rb") as handle:
-        messages = {m.id: m for m in read_po(handle) if m.id}
+    messages = catalog(path)
     assert set(messages) == extracted()
-    assert [m for m, message in messages.items() if not message.string or message.fuzzy] == []
+    assert [m for m, message in messages.items() if not all(translations(message))] == []
+    assert [m for m, message in messages.items() if message.fuzzy] == []
     simplified = opencc.OpenCC("s2t")
     assert [
-        message.string
+        text
         for message in messages.values()
-        if simplified.convert(message.string) != message.string
+        for text in translations(message)
+        if simplified.convert(text) != text
     ] == [], "no Simplified-only characters"
 
 

@@ -80,7 +80,7 @@ def test_translator_reviews_zh_hant_in_the_zh_hant_ui(
     assert page.locator("html").get_attribute("lang") == "zh-Hant"
     assert "請貼上管理員給您的譯者權杖。" in page.content()
     page.fill("input[name=token]", translator)
-    page.click("button[type=submit]")
+    page.click("form:has(input[name=token]) button[type=submit]")
     page.wait_for_url(f"{live_server}/review/zh-hant/")
     assert page.locator("html").get_attribute("lang") == "zh-Hant"
     queue = page.locator("main").inner_text()
@@ -102,9 +102,12 @@ def test_translator_reviews_zh_hant_in_the_zh_hant_ui(
     page.wait_for_selector("li#segment-title.approved")
     assert "人工" in page.locator("li#segment-title .origin").inner_text()
     page.click("#approve-unchanged")
+    page.wait_for_selector("#bulk-dialog[open]")
+    assert page.locator("#bulk-dialog ul.bulk-skipped > li").count() == 0, "converted text is clean"
+    page.click("#bulk-confirm")
     page.wait_for_load_state()
     assert page.locator("li.segment").count() == page.locator("li.segment.approved").count() == 5
-    assert "已審定 4 個句段。" in page.locator("p.flash").inner_text()
+    assert "已審定 4 個句段；0 個" in page.locator("p.flash").inner_text()
     assert "已作為人工審校譯文發布" in page.locator("p.totals").inner_text()
 
     with urllib.request.urlopen(f"{live_server}/zh-hant/feed.atom", timeout=10) as response:
