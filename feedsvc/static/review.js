@@ -8,7 +8,14 @@
 
   var list = document.getElementById("segments");
   if (!list) { return; }
-  var TOKEN = /[{\uFF5B](\/?)(\d+)[}\uFF5D]/g;
+  // The server's normalize_tokens reads the same: an IME's full-width braces, slash and
+  // digits, spaces inside the braces.
+  var TOKEN = /[{\uFF5B][ \u3000]*([\/\uFF0F]?)[ \u3000]*([0-9\uFF10-\uFF19]+)[ \u3000]*[}\uFF5D]/g;
+  function asciiDigits(text) {
+    return text.replace(/[\uFF10-\uFF19]/g, function (d) {
+      return String.fromCharCode(d.charCodeAt(0) - 0xFF10 + 48);
+    });
+  }
 
   function msg(name, values) {
     var text = list.getAttribute("data-msg-" + name) || "";
@@ -60,9 +67,10 @@
     while ((m = TOKEN.exec(text)) !== null) {
       found = true;
       if (m.index > last) { mirror.appendChild(document.createTextNode(text.slice(last, m.index))); }
-      var token = "{" + m[1] + m[2] + "}";
+      var id = asciiDigits(m[2]);
+      var token = "{" + (m[1] ? "/" : "") + id + "}";
       var known = labels[token];
-      var role = m[1] ? "close" : (labels["{/" + m[2] + "}"] ? "open" : "void");
+      var role = m[1] ? "close" : (labels["{/" + id + "}"] ? "open" : "void");
       var chip = el("span", "chip chip-" + role + (known ? "" : " chip-unknown"),
         known ? known.label : token);
       chip.title = known ? known.title : token + " — " + msg("unknown-chip");

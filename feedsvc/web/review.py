@@ -451,7 +451,7 @@ def change_segment(lang_tag: str, article_id: int, key: str) -> Response | tuple
                 "target": current.target or "",
                 "status": current.status.value,
                 "etag": segment_etag(current),
-                "actor": last.actor if last else _("the translation job"),
+                "actor": person(last.actor) if last else _("the translation job"),
             }
             if wants_json():
                 conflict["html"] = render_row(language, st.articles.get(article_id), theirs)
@@ -797,6 +797,13 @@ def admin_language(tag: str) -> Language:
     if g.reviewer.role is not Role.ADMIN:
         abort(403)
     return language_for(tag)
+
+
+def person(actor: str) -> str:
+    """The person's name in a history actor ("token:2 Wang Fang", "Wang Fang (token 2)")."""
+    if actor.startswith("token:"):
+        return actor.partition(" ")[2] or actor
+    return actor.rsplit(" (token ", 1)[0]
 
 
 def actor() -> str:

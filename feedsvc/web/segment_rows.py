@@ -74,7 +74,7 @@ def chip(pid: str, value: str) -> dict[str, str]:
     if tag == "code":
         text = element.text_content() if element is not None else ""
         return {"label": _("code"), "title": _("Code: %(text)s", text=text[:80])}
-    return {"label": tag, "title": _("Formatting <%(tag)s>", tag=tag)}
+    return {"label": tag, "title": _("Formatting (%(tag)s)", tag=tag)}
 
 
 def source_parts(segment: SegmentState) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -120,14 +120,20 @@ def segment_context(key: str) -> str | None:
     return _("Tooltip (%(attribute)s) of <%(element)s>", attribute=attribute, element=element)
 
 
+def numbers_message(missing: str | None, extra: str | None) -> str:
+    if missing and extra:
+        return _(
+            "Numbers differ: missing %(missing)s, extra %(extra)s.", missing=missing, extra=extra
+        )
+    if missing:
+        return _("Numbers of the source missing: %(missing)s.", missing=missing)
+    return _("Numbers the source does not have: %(extra)s.", extra=extra or "–")
+
+
 def qa_message(issue: qa.Issue) -> str:
     """The QA warning in the reviewer's language (codes are stable, texts are localized)."""
     messages = {
-        "numbers": _(
-            "Numbers differ: missing %(missing)s, extra %(extra)s.",
-            missing=issue.params.get("missing") or "–",
-            extra=issue.params.get("extra") or "–",
-        ),
+        "numbers": numbers_message(issue.params.get("missing"), issue.params.get("extra")),
         "placeholder_missing": _(
             "Inline tags or placeholders missing: %(ids)s.",
             ids=issue.params.get("placeholders", ""),
