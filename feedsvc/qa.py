@@ -418,6 +418,8 @@ _ZH_GROUPS = {"亿": 8, "億": 8, "万": 4, "萬": 4}
 _ZH_NUMERAL = "〇零一二三四五六七八九两兩十百千万萬亿億"
 _ZH_RUN = re.compile(rf"[{_ZH_NUMERAL}]+(?:[点點][〇零一二三四五六七八九]+[万萬亿億]*)?")
 _ZH_PERCENT = re.compile(rf"百分之([{_ZH_NUMERAL}]+(?:[点點][〇零一二三四五六七八九]+)?)")
+# 三成 = 30 %: a numeral before 成 counts tenths (not 一成不变, "unchanging").
+_ZH_TENTHS = re.compile(r"(?<![〇零一二三四五六七八九十])([一二三四五六七八九两兩]|十)成(?!不变|不變)")
 # 20世纪90年代 / 二十世纪九十年代 = the 1990s.
 _ZH_CENTURY_DECADE = re.compile(
     rf"([0-9]+|[{_ZH_NUMERAL}]+)\s*世[纪紀]\s*([0-9]+|[{_ZH_NUMERAL}]+)\s*年代"
@@ -594,6 +596,10 @@ def _chinese_numbers(text: str, language: str) -> list[_Number]:
         text = _mask(text, number.start, end)
     for match in _ZH_PERCENT.finditer(text):
         value = _zh_value(match.group(1))
+        found.append(_Number(_key(value), match.group(), False, match.start(), False))
+        text = _mask(text, match.start(), match.end())
+    for match in _ZH_TENTHS.finditer(text):
+        value = _zh_value(match.group(1)) * 10
         found.append(_Number(_key(value), match.group(), False, match.start(), False))
         text = _mask(text, match.start(), match.end())
     text = _ZH_NOT_NUMBERS.sub(lambda m: " " * len(m.group()), text)

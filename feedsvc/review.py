@@ -264,6 +264,7 @@ class ImportItem:
 
 
 UNDO_WINDOW = timedelta(minutes=10)  # how long a bulk approval can be undone
+DISMISS_REASON_LENGTH = 500
 
 
 def batch_note(batch: str) -> str:
@@ -388,8 +389,10 @@ class Reviewer:
         errors (broken structure) cannot be dismissed."""
         segment = self._segment(article_id, key, if_match)
         reason = reason.strip()
-        if not reason:
-            raise Invalid([FieldError("/reason", "say why the warning does not apply")])
+        if not reason or len(reason) > DISMISS_REASON_LENGTH:
+            raise Invalid(
+                [FieldError("/reason", f"say in 1 to {DISMISS_REASON_LENGTH} characters why")]
+            )
         found = issues(segment, segment.target or "", terms_of(self.store, self.lang), self.lang)
         if not any(i.code == code and i.severity == "warning" for i in found):
             raise Invalid([FieldError("/code", f"no warning {code!r} on this segment's text")])

@@ -61,6 +61,9 @@ AGREE = {
     # percentages
     "percent/sign": ("Prices rose 5%.", "价格上涨了百分之五。"),
     "percent/word": ("Prices rose 5 percent.", "价格上涨了百分之五。"),
+    "percent/tenths": ("About 30% came from city funds.", "约三成来自市级财政资金。"),
+    "percent/tenths-two": ("At least 20 percent of the funds.", "至少两成资金。"),
+    "idiom/unchanging": ("The plan has not changed.", "计划一成不变。"),
     "percent/decimal": ("Prices rose 3.5 percent.", "价格上涨了百分之三点五。"),
     # currencies: a sign or code is never a number
     "currency/rmb-glued": ("It invested RMB9.4 billion.", "它投资了94亿元人民币。"),
@@ -139,6 +142,7 @@ DIFFER = {
     "digit/year": ("It opened in 2026.", "该馆于2025年开放。", "2026", "2025"),
     "digit/day": ("It opens on March 5, 2026.", "该馆将于2026年3月6日开放。", "5", "6"),
     "digit/percent": ("Prices rose 5%.", "价格上涨了百分之五十。", "5", "百分之五十"),
+    "tenths/wrong": ("About 40% came from funds.", "约三成来自资金。", "40", "三成"),
     "digit/decade": ("It was built in the 1990s.", "它建于80年代。", "1990", "80"),
     "digit/word-source": ("The park has four companies.", "园区有5家公司。", "", "5"),
     "missing/price": ("Shares rose 3.2 percent to 56.39 yuan.", "股价上涨3.2%。", "56.39", ""),

@@ -212,6 +212,12 @@ def csrf_of(html: bytes) -> str:
     return match.group(1).decode()
 
 
+def etag_of(html: bytes, key: str) -> str:
+    """The etag a segment's form was rendered with."""
+    (item,) = lxml.html.fromstring(html).xpath(f"//li[@id='segment-{key}']")
+    return str(item.get("data-etag"))
+
+
 def sign_in(client: FlaskClient, secret: str) -> None:
     token = csrf_of(client.get("/review/").data)
     response = client.post("/review/", data={"token": secret, "csrf_token": token})
@@ -241,7 +247,12 @@ def test_screen_sign_in_cookie_csrf_and_language_limits(
     assert without.status_code == 400
     saved = client.post(
         f"/review/zh-hans/articles/{article}/segments/title",
-        data={"target": "新标题", "action": "approve", "csrf_token": token},
+        data={
+            "target": "新标题",
+            "action": "approve",
+            "csrf_token": token,
+            "etag": etag_of(page.data, "title"),
+        },
     )
     assert saved.status_code == 303
     with rapp.app_context(), database().session() as session:
@@ -408,7 +419,12 @@ def test_an_alt_text_is_reviewed_as_a_segment_and_published(
     ):
         saved = client.post(
             f"/review/zh-hans/articles/{article}/segments/{key}",
-            data={"target": target, "action": "approve", "csrf_token": token},
+            data={
+                "target": target,
+                "action": "approve",
+                "csrf_token": token,
+                "etag": etag_of(page.data, key),
+            },
         )
         assert saved.status_code == 303
     feed = client.get("/zh-hans/feed.json", base_url=BASE).json

@@ -361,3 +361,48 @@ def test_review_screens_forbid_inline_script(
         ]
         assert handlers == [], "no inline event handlers"
         assert not doc.xpath("//*[@style]"), "no inline styles (style-src 'self')"
+
+
+def test_refusals_of_the_form_route_are_localized_and_change_nothing(
+    rapp: Flask, secrets: dict[str, str], article: int
+) -> None:
+    client = signed_in(rapp, secrets["zh"], "zh-CN")
+    token = csrf_of(client.get(f"/review/zh-hans/articles/{article}").data)
+    title = states(rapp, article)["title"]
+    url = f"/review/zh-hans/articles/{article}/segments/title"
+    accept = {"Accept": "application/json"}
+    cases = {
+        "no etag": ({"csrf_token": token, "target": "新", "action": "save"}, 428),
+        "unknown action": (
+            {"csrf_token": token, "etag": "x", "target": "新", "action": "explode"},
+            400,
+        ),
+        "no csrf token": ({"etag": "x", "target": "新", "action": "save"}, 400),
+    }
+    for name, (data, status) in cases.items():
+        answer = client.post(url, data=data, headers=accept)
+        assert answer.status_code == status, name
+        assert answer.mimetype == "application/problem+json", name
+        assert re.search(r"[\u4e00-\u9fff]", answer.json["detail"]), name
+        page = client.post(url, data=data)
+        assert page.status_code == status and "text/html" in page.content_type, name
+        assert re.search("[\u4e00-\u9fff]", page.get_data(as_text=True)), name
+    missing = client.post(
+        f"/review/zh-hans/articles/{article}/segments/body.99.0",
+        data={"csrf_token": token, "etag": "x", "target": "新", "action": "save"},
+        headers=accept,
+    )
+    assert missing.status_code == 404 and missing.mimetype == "application/problem+json"
+    long_reason = client.post(
+        url,
+        data={
+            "csrf_token": token,
+            "etag": f"segment-{title.id}-v{title.version}",
+            "action": "dismiss",
+            "code": "length",
+            "reason": "x" * 501,
+        },
+        headers=accept,
+    )
+    assert long_reason.status_code == 422
+    assert states(rapp, article)["title"].version == title.version, "nothing changed"

@@ -313,10 +313,8 @@
     }).then(function (response) {
       var type = response.headers.get("Content-Type") || "";
       if (type.indexOf("json") < 0) {
-        // An endpoint without the JSON answer: fall back to the plain form submission.
-        busy.delete(li);
-        plainSubmit(form, isDismiss ? null : action);
-        return null;
+        // Not the server's answer (a proxy's error page): say so, keep every text here.
+        return { status: response.status, body: {} };
       }
       return response.json().then(function (body) { return { status: response.status, body: body }; });
     }).then(function (result) {
@@ -335,7 +333,7 @@
           focusSegment(fresh, true);
         }
         var box = fresh.querySelector(".messages");
-        if (box && !isDismiss) { showMessages(fresh, [msg("saved")], "notice"); }
+        if (box && !isDismiss) { showMessages(fresh, [msg(doneMessage(action, body))], "notice"); }
         return;
       }
       if (result.status === 412 && body.theirs) {
@@ -354,19 +352,10 @@
     });
   }
 
-  function plainSubmit(form, action) {
-    window.removeEventListener("beforeunload", warnUnsaved);
-    if (action) {
-      var hidden = form.querySelector("input[type=hidden][name=action]");
-      if (!hidden) {
-        hidden = document.createElement("input");
-        hidden.type = "hidden";
-        hidden.name = "action";
-        form.appendChild(hidden);
-      }
-      hidden.value = action;
-    }
-    HTMLFormElement.prototype.submit.call(form);
+  function doneMessage(action, body) {
+    if (action === "approve") { return "approved"; }
+    if (action === "reject") { return body.target ? "rejected" : "rejected-pending"; }
+    return "saved";
   }
 
   document.addEventListener("submit", function (e) {
@@ -504,8 +493,28 @@
     if (!e.target.closest("dialog")) { lastFocus = e.target; }
   });
   // A bulk form leaves the page on purpose: after its own confirmation, no unload warning.
+  // Unless rows hold unsaved text: it would be lost with the page, so the form waits.
   document.querySelectorAll("form.bulk-confirm, form.approve-shown, form.undo").forEach(function (f) {
-    f.addEventListener("submit", function () { window.removeEventListener("beforeunload", warnUnsaved); });
+    f.addEventListener("submit", function (e) {
+      var unsaved = items().filter(function (li) {
+        var ta = textareaOf(li);
+        return ta && isDirty(ta);
+      });
+      var note = f.querySelector(".bulk-unsaved");
+      if (unsaved.length) {
+        e.preventDefault();
+        if (!note) {
+          note = el("p", "bulk-unsaved refusal");
+          note.setAttribute("role", "alert");
+          f.insertBefore(note, f.firstChild);
+        }
+        note.textContent = msg("unsaved-bulk", {
+          rows: unsaved.map(function (li) { return li.getAttribute("data-position") || li.getAttribute("data-key"); }).join(", "),
+        });
+        return;
+      }
+      window.removeEventListener("beforeunload", warnUnsaved);
+    });
   });
 
   // ---- the live preview ------------------------------------------------------------------

@@ -26,6 +26,7 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
@@ -383,6 +384,9 @@ def editor(lang_tag: str, article_id: int) -> tuple[str, int]:
     return render_editor(language_for(lang_tag), article_id)
 
 
+SEGMENT_ACTIONS = ("save", "approve", "reject", "dismiss")
+
+
 def wants_json() -> bool:
     return request.accept_mimetypes.best_match(["text/html", "application/json"]) == (
         "application/json"
@@ -401,7 +405,7 @@ def refusal(exc: DomainError, segment: SegmentState | None, typed: str, lang: st
         elif error.pointer == "/target":
             messages.append(_("There is no text to approve yet."))
         elif error.pointer == "/reason":
-            messages.append(_("Say why the warning does not apply."))
+            messages.append(_("Say in at most 500 characters why the warning does not apply."))
         elif error.pointer == "/code":
             messages.append(_("This warning is no longer raised for this text."))
     return messages or [_("Not saved.")]
@@ -419,7 +423,11 @@ def change_segment(lang_tag: str, article_id: int, key: str) -> Response | tuple
     work = Reviewer(st, language, actor())
     form = request.form
     action = form.get("action", "save")
+    if action not in SEGMENT_ACTIONS:
+        abort(400)
     etag = form.get("etag") or None
+    if etag is None:
+        abort(428)  # a change without the version it was made on could overwrite anything
     typed = form.get("target")
     try:
         if action == "reject":
@@ -569,6 +577,7 @@ def approve_unchanged(lang_tag: str, article_id: int) -> Response:
         abort(404)
     request_session().commit()
     jobs().dispatcher.dispatch(work.queued)
+    left = len(Reviewer(store(), language, actor()).bulk_plan(article_id).skipped)
     if done.approved:
         session[UNDO_KEY] = {
             "article": article_id,
@@ -581,7 +590,7 @@ def approve_unchanged(lang_tag: str, article_id: int) -> Response:
         _(
             "%(count)d segments approved; %(skipped)d skipped because of QA issues.",
             count=len(done.approved),
-            skipped=len(done.skipped),
+            skipped=left,
         ),
         "info",
     )
@@ -949,11 +958,38 @@ def ui_language_choices() -> list[tuple[str, str]]:
 
 
 @bp.errorhandler(403)
-def forbidden(exc: HTTPException) -> tuple[str, int] | HTTPException:
-    """A localized page, with the reviewer's own languages to go to (JSON callers get
-    the plain error)."""
-    if request.accept_mimetypes.best in ("application/json", "application/problem+json"):
-        return exc
+def forbidden(exc: HTTPException) -> tuple[str, int] | Response:
+    """A localized page, with the reviewer's own languages to go to."""
+    if wants_json():
+        return problem(403, _("Your token does not give access to this page."))
     reviewer = g.get("reviewer")
     values = context() if reviewer is not None else {"reviewer": None, "languages": []}
     return render_template("review/forbidden.html", **values), 403
+
+
+def http_error_detail(exc: HTTPException) -> str:
+    """What went wrong, in the reviewer's language: the screens never show Werkzeug's
+    English pages."""
+    if isinstance(exc, CSRFError):
+        return _("The page has expired. Reload it; copy your unsaved text first.")
+    details = {
+        400: _("The request could not be understood."),
+        404: _("This page or segment does not exist (any more)."),
+        405: _("This address does not accept that request."),
+        413: _("The text is too long to be saved."),
+        428: _("The form lacks the segment's version; reload the page."),
+    }
+    return details.get(exc.code or 400, _("The request failed."))
+
+
+@bp.errorhandler(HTTPException)
+def http_error(exc: HTTPException) -> tuple[str, int] | Response:
+    """Errors of the review screens: problem+json for review.js, a localized page else."""
+    status = exc.code or 500
+    if wants_json():
+        return problem(status, http_error_detail(exc))
+    reviewer = g.get("reviewer")
+    values = context() if reviewer is not None else {"reviewer": None, "languages": []}
+    return render_template(
+        "review/error.html", status=status, detail=http_error_detail(exc), **values
+    ), status
