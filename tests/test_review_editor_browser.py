@@ -361,6 +361,22 @@ def test_approve_all_unchanged_confirms_skips_and_undoes(
     screenshot(page, "review-approve-dialog-en")
     page.set_viewport_size({"width": 1280, "height": 720})
 
+    # Unsaved typing in a row: the bulk form waits and names the row; nothing is lost.
+    typed_key = next(k for k in states(rapp, story) if k not in flawed)
+    page.click("#bulk-cancel")
+    page.fill(area(typed_key), "还没保存的文字")
+    page.click("#approve-unchanged")
+    dialog.wait_for(state="visible")
+    page.click("#bulk-confirm")
+    assert dialog.locator(".bulk-unsaved").is_visible()
+    assert page.input_value(area(typed_key)) == "还没保存的文字"
+    assert all(s.status is SegmentStatus.TRANSLATED for s in states(rapp, story).values())
+    page.click("#bulk-cancel")
+    page.focus(area(typed_key))
+    page.keyboard.press("Escape")  # back to the saved text
+    page.click("#approve-unchanged")
+    dialog.wait_for(state="visible")
+
     with page.expect_navigation():
         page.click("#bulk-confirm")
     after = states(rapp, story)
