@@ -132,6 +132,15 @@ def sign_in_page(page: Page, base: str, secret: str) -> None:
     page.wait_for_url(f"{base}/review/zh-hans/")
 
 
+def open_editor(new_page: Callable[..., Page], base: str, secret: str, article: int) -> Page:
+    """A signed-in zh-Hans translator's editor of ``article``, its script running."""
+    page = open_page(new_page)
+    sign_in_page(page, base, secret)
+    page.goto(f"{base}/review/zh-hans/articles/{article}")
+    page.wait_for_selector("html.js")
+    return page
+
+
 def seg(key: str) -> str:
     return f'li.segment[data-key="{key}"]'
 
@@ -181,10 +190,7 @@ def test_typed_text_survives_saves_and_a_conflict(
     live_server: str,
     new_page: Callable[..., Page],
 ) -> None:
-    page = open_page(new_page)
-    sign_in_page(page, live_server, secrets["zh"])
-    page.goto(f"{live_server}/review/zh-hans/articles/{story}")
-    page.wait_for_selector("html.js")
+    page = open_editor(new_page, live_server, secrets["zh"], story)
     page.evaluate("window.__marker = 1")
     typed = {key: f"我输入的第{n}段文字" for n, key in enumerate(PLAIN, 1)}
     for key, text in typed.items():
@@ -339,10 +345,7 @@ def test_approve_all_unchanged_confirms_skips_and_undoes(
     flawed = {NUMBERS: "它占地平方公里。", "title": "Huangpu opens robotics park 开园"}
     set_machine_texts(rapp, story, flawed)
     total = len(states(rapp, story))
-    page = open_page(new_page)
-    sign_in_page(page, live_server, secrets["zh"])
-    page.goto(f"{live_server}/review/zh-hans/articles/{story}")
-    page.wait_for_selector("html.js")
+    page = open_editor(new_page, live_server, secrets["zh"], story)
 
     page.click("#approve-unchanged")
     dialog = page.locator("dialog#bulk-dialog")
@@ -504,10 +507,7 @@ def test_chips_in_the_source_ctrl_digit_and_full_width_braces(
     live_server: str,
     new_page: Callable[..., Page],
 ) -> None:
-    page = open_page(new_page)
-    sign_in_page(page, live_server, secrets["zh"])
-    page.goto(f"{live_server}/review/zh-hans/articles/{story}")
-    page.wait_for_selector("html.js")
+    page = open_editor(new_page, live_server, secrets["zh"], story)
     source = page.locator(f"{seg(LINKED)} .source")
     assert source.locator(".chip").count() == 4, "two open and two close chips"
     assert "{1}" not in source.inner_text() and "<a" not in source.inner_text()
