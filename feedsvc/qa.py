@@ -419,7 +419,9 @@ _ZH_NUMERAL = "〇零一二三四五六七八九两兩十百千万萬亿億"
 _ZH_RUN = re.compile(rf"[{_ZH_NUMERAL}]+(?:[点點][〇零一二三四五六七八九]+[万萬亿億]*)?")
 _ZH_PERCENT = re.compile(rf"百分之([{_ZH_NUMERAL}]+(?:[点點][〇零一二三四五六七八九]+)?)")
 # 三成 = 30 %: a numeral before 成 counts tenths (not 一成不变, "unchanging").
-_ZH_TENTHS = re.compile(r"(?<![〇零一二三四五六七八九十])([一二三四五六七八九两兩]|十)成(?!不变|不變)")
+_ZH_TENTHS = re.compile(
+    r"(?<![〇零一二三四五六七八九十])([一二三四五六七八九两兩]|十)成(?!不变|不變)"
+)
 # 20世纪90年代 / 二十世纪九十年代 = the 1990s.
 _ZH_CENTURY_DECADE = re.compile(
     rf"([0-9]+|[{_ZH_NUMERAL}]+)\s*世[纪紀]\s*([0-9]+|[{_ZH_NUMERAL}]+)\s*年代"
