@@ -43,11 +43,21 @@ Decisions, so callers know what to expect:
   inline element it is a placeholder. A run of inline content without a letter outside
   protected items (``<td>2025</td>``, ``<p>&nbsp;</p>``, an image alone) is no segment.
 - Block numbers in keys count only blocks that produced segments, in document order.
+- **Slots cannot be forged.** A slot in the skeleton is ``<!--seg:{nonce}:{key}-->``, the
+  nonce a hash of the whole input HTML (deterministic: the same body gives the same
+  skeleton; unforgeable: a body would have to contain its own hash). Article text and
+  attribute values go into the skeleton escaped (``<`` as ``&lt;``, in attributes too),
+  so no comment can start there anyway; only raw text (``<script>``, ``<style>``, never
+  in a sanitized body) is copied as is, and the nonce covers it. :func:`reassemble` fills
+  only slots with its nonce and a key it cut, each once; a translator's text is always
+  escaped text or a placeholder of its own segment, so no target can change the
+  skeleton's elements or attributes.
 """
 
 from __future__ import annotations
 
 import bisect
+import hashlib
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -55,6 +65,7 @@ from dataclasses import dataclass
 import lxml.html
 from lxml.html import HtmlElement
 
+from .sanitize import strip_xml_invalid
 from .typography import punctuate, sentence_gap
 
 
@@ -73,6 +84,7 @@ class Segment:
 class Segmented:
     segments: list[Segment]
     skeleton: str  # the HTML with every segment replaced by a slot; opaque to callers
+    nonce: str = ""  # in every slot of this skeleton (module docstring: slots)
 
 
 # --- HTML vocabulary -------------------------------------------------------------------
@@ -88,7 +100,7 @@ _OPAQUE = frozenset({"pre", "code", "kbd", "samp", "script", "style", "svg", "ma
 _RAW_TEXT = frozenset({"script", "style"})  # the parser does not decode entities in these
 _OBJECT = "\ufffc"  # stands for a void or opaque inline element in the flat text
 
-_SLOT = re.compile(r"<!--seg:([\w.]+)-->")
+_SLOT = "<!--seg:{nonce}:{key}-->"
 _TOKEN = re.compile(r"\{(/?)(\d+)\}")
 _TAG_NAME = re.compile(r"<([^\s/>]+)")
 _ASCII_SPACES = re.compile(r"[ \t\n\r\f]+")
@@ -227,8 +239,13 @@ def _starts_sentence(char: str) -> bool:
     return char.isalpha() and not char.islower()  # capitals, and CJK (caseless)
 
 
-def _ends_sentence(before: str, after: str) -> bool:
-    """Whether whitespace between `before` and `after` is a sentence boundary."""
+LIST_LOOKBACK = 3
+
+
+def _ends_sentence(before: str, after: str, depth: int = 0) -> bool:
+    """Whether whitespace between `before` and `after` is a sentence boundary. A list
+    marker asks whether the gap before it ended a sentence, at most LIST_LOOKBACK gaps
+    back: "A. A. A. …" would otherwise cost a look back over the whole text per gap."""
     if after[:1] in _BULLETS:
         return True  # "• 9. The first item • 10. The second item"
     match = _TERMINAL.search(before)
@@ -259,7 +276,12 @@ def _ends_sentence(before: str, after: str) -> bool:
     word = token.lstrip(_OPENERS + _BULLETS)
     stem = word[:-1]
     if _LIST_WORD.fullmatch(word):  # "1.", "a." starting a sentence: a list marker
-        if not prefix or prefix[-1] in _BULLETS or _ends_sentence(prefix, f"{token} {after}"):
+        if (
+            not prefix
+            or prefix[-1] in _BULLETS
+            or depth >= LIST_LOOKBACK
+            or _ends_sentence(prefix, f"{token} {after}", depth + 1)
+        ):
             return False
     if stem in _PREFIX or stem.lower() in _PREFIX_ANY_CASE:
         return False
@@ -387,7 +409,8 @@ _Item = str | HtmlElement  # a run: top-level text pieces and inline elements
 
 
 class _Segmenter:
-    def __init__(self) -> None:
+    def __init__(self, nonce: str = "") -> None:
+        self.nonce = nonce
         self.out: list[str] = []
         self.segments: list[Segment] = []
         self.block = 0
@@ -467,7 +490,7 @@ class _Segmenter:
             key = f"body.{self.block}.{sentence}"
             self.segments.append(Segment(key, builder.source(), builder.placeholders))
             self.kinds[key] = _block_kind(self.open)
-            self.out.append(f"<!--seg:{key}-->")
+            self.out.append(_SLOT.format(nonce=self.nonce, key=key))
             sentence += 1
         return sentence
 
@@ -533,9 +556,11 @@ def segment_html(html: str) -> Segmented:
     if not html.strip():
         return Segmented([], html)
     root = lxml.html.fragment_fromstring(html, create_parent="div")
-    segmenter = _Segmenter()
+    nonce = hashlib.blake2b(html.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+    segmenter = _Segmenter(nonce)
     segmenter.container(root)
-    return Segmented(segmenter.segments + _attribute_segments(root), "".join(segmenter.out))
+    segments = segmenter.segments + _attribute_segments(root)
+    return Segmented(segments, "".join(segmenter.out), nonce)
 
 
 TRANSLATABLE_ATTRIBUTES = ("alt", "title")
@@ -684,9 +709,6 @@ def _render_html(segment: Segment, target: str) -> str:
     return "".join(out)
 
 
-_GAP = re.compile(r"<!--seg:([\w.]+)-->([ \t\n\r\f]+)(?=<!--seg:([\w.]+)-->)")
-
-
 def reassemble(segmented: Segmented, targets: Mapping[str, str], lang: str = "") -> str:
     """HTML with each slot filled by its target (or its source when the key is missing),
     set in the typography of `lang`: Chinese sentences follow each other without a space,
@@ -698,20 +720,32 @@ def reassemble(segmented: Segmented, targets: Mapping[str, str], lang: str = "")
         if key in targets
     }
 
+    nonce = re.escape(segmented.nonce)
+    slot = re.compile(_SLOT.format(nonce=nonce, key=r"(body\.\d+\.\d+)"))
+    between = re.compile(
+        slot.pattern
+        + r"([ \t\n\r\f]+)(?="
+        + _SLOT.format(nonce=nonce, key=r"(body\.\d+\.\d+)")
+        + ")"
+    )
+
     def gap(match: re.Match[str]) -> str:
         before, space, after = match.groups()
         if before in texts and after in texts:
             space = sentence_gap(space, texts[before], texts[after], lang)
-        return f"<!--seg:{before}-->{space}"
+        return _SLOT.format(nonce=segmented.nonce, key=before) + space
+
+    filled: set[str] = set()
 
     def fill(match: re.Match[str]) -> str:
         segment = by_key.get(match.group(1))
-        if segment is None:
-            return ""
+        if segment is None or segment.key in filled:
+            return ""  # only the slots segment_html put there, each once
+        filled.add(segment.key)
         return _render_html(segment, texts.get(segment.key, segment.source))
 
-    skeleton = _GAP.sub(gap, segmented.skeleton) if lang else segmented.skeleton
-    return _translate_attributes(_SLOT.sub(fill, skeleton), segmented, texts)
+    skeleton = between.sub(gap, segmented.skeleton) if lang else segmented.skeleton
+    return _translate_attributes(slot.sub(fill, skeleton), segmented, texts)
 
 
 def _translate_attributes(html: str, segmented: Segmented, targets: Mapping[str, str]) -> str:
@@ -723,7 +757,8 @@ def _translate_attributes(html: str, segmented: Segmented, targets: Mapping[str,
         if where is None or target is None:
             continue
         original = render_text(segment, segment.source)
-        translated = " ".join(render_text(segment, target).split())
+        # lxml refuses characters XML forbids in an attribute value; the text keeps the rest
+        translated = " ".join(strip_xml_invalid(render_text(segment, target)).split())
         if translated and translated != original:
             wanted.setdefault((*where, original), translated)
     if not wanted:

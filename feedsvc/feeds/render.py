@@ -5,6 +5,13 @@ feedgen is wrapped, not imitated. Two of its gaps are closed by one extension
 (lkiesow/python-feedgen#135) and writes only the ``self`` atom:link into RSS (#122).
 Entries are always appended in order and every ``updated`` is passed explicitly, so
 the same data renders to the same bytes.
+
+Titles and summaries are plain text (see sanitize's Decisions) and every format writes
+them as text: Atom ``<title>`` and ``<summary>`` without ``type`` (text), JSON Feed
+``title`` and ``summary`` (plain text by its spec), RSS ``<title>`` as character data (a
+stored title holds no markup and decodes to itself, so a reader that reads it as HTML sees
+the same text) and RSS ``<description>``, channel and item, HTML-escaped: readers parse it
+as HTML, so ``<`` in a summary arrives as ``&amp;lt;`` and is shown as "<".
 """
 
 from __future__ import annotations
@@ -204,6 +211,11 @@ def content_with_note(entry: Entry) -> str:
     return entry.content_html + note  # after the text: previews open with the lead
 
 
+def _html_text(text: str) -> str:
+    """Plain text as HTML that reads as the same text: what goes into RSS <description>."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _escape(text: str) -> str:
     return (
         text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
@@ -219,7 +231,9 @@ def _add_entry(fg: FeedGenerator, entry: Entry, rss: bool = False) -> None:
     fe.link(href=entry.url)  # RSS <link>; the Atom links come from the extension
     fe.content(content_with_note(entry), type="html")
     if entry.summary:
-        fe.summary(entry.summary)
+        # A summary is plain text. Atom writes it as type="text" (no type); RSS has no type
+        # and readers parse <description> as HTML, so there it is HTML-escaped text.
+        fe.summary(_html_text(entry.summary) if rss else entry.summary)
     if entry.author:
         fe.author({"name": entry.author})
     for category in _categories(entry):
@@ -273,6 +287,7 @@ def render_atom(feed: Feed) -> bytes:
 @xml_1_0
 def render_rss(feed: Feed) -> bytes:
     fg = _generator(feed)
+    fg.description(_html_text(feed.subtitle))  # readers parse <description> as HTML
     links = _feed_links(feed, MEDIA_TYPES["rss"])
     fg.link(href=links[0].href, rel="self", type=links[0].type)
     fg.link(href=feed.html_url, rel="alternate")  # the channel's <link>
