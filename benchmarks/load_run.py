@@ -587,6 +587,8 @@ def load_run(options: Options, work: Path) -> dict[str, Any]:
             "FEEDSVC_ARGOS_PACKAGES_DIR": str(packages),
             "PROMETHEUS_MULTIPROC_DIR": str(work / "metrics"),
             "FEEDSVC_FEED_GRACE_SECONDS": str(options.grace),
+            # The run measures what the service sustains, not its abuse limits.
+            "FEEDSVC_RATE_LIMITS": "off",
         }
         server_log, worker_log = work / "server.log", work / "worker.log"
         server = start(

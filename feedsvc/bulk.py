@@ -15,7 +15,7 @@ from typing import Any, TextIO
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from .articles import Editor, Saved
+from .articles import Editor, Limits, Saved
 from .db import Database
 from .domain import Article, DomainError, FieldError, Invalid
 from .schemas import ArticleIn, parse_document, parse_rfc3339
@@ -95,15 +95,17 @@ def import_articles(
     lines: Iterable[str],
     targets: Sequence[str] = (),
     dispatch: Callable[[Iterable[int]], None] = lambda ids: None,
+    limits: Limits | None = None,
 ) -> ImportReport:
     """Upsert each line; a bad line is reported and skipped, never aborts the rest.
     Translation jobs into ``targets`` are queued with one INSERT per batch, and dispatched
-    after the batch commits."""
+    after the batch commits. ``limits``: body size and segments per article (default: the
+    running app's settings), checked on every line as on the API."""
     report = ImportReport()
     for batch in _numbered(lines):
         with database.session() as session:
             store = Store(session)
-            editor = Editor(store, targets, defer_jobs=True)
+            editor = Editor(store, targets, defer_jobs=True, limits=limits)
             queued: list[int] = []
             parsed: list[tuple[int, Line | DomainError]] = []
             for number, text in batch:

@@ -11,6 +11,11 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 EXTENSION_KEY = "feedsvc.metrics"
+# Label values come from a fixed set, so requests cannot invent Prometheus series: any
+# other method is counted as "other", any path no route matches as "unmatched".
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER = "other"
+UNMATCHED = "unmatched"
 
 
 class Metrics:
@@ -43,6 +48,10 @@ class Metrics:
     def record(self, endpoint: str, method: str, status: str, seconds: float | None) -> None:
         """Count one answered request. The label children are kept, so this costs one
         dict lookup per metric (``labels()`` validates and locks on every call)."""
+        if method not in METHODS:
+            method = OTHER
+        if not (len(status) == 3 and status.isascii() and status.isdigit()):
+            status = OTHER
         key = (endpoint, method, status)
         if (counter := self._counters.get(key)) is None:
             counter = self._counters[key] = self.requests.labels(*key)
@@ -75,7 +84,7 @@ def init_app(app: Flask) -> Metrics:
     def record(response: Response) -> Response:
         started = g.pop("request_started", None)
         # The route pattern, not the raw path, so label values stay few.
-        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+        endpoint = request.url_rule.rule if request.url_rule else UNMATCHED
         elapsed = time.perf_counter() - started if started is not None else None
         metrics.record(endpoint, request.method, str(response.status_code), elapsed)
         return response

@@ -121,6 +121,9 @@ class Outcome:
     from_memory: int
     published: bool
     waiting_for_model: str | None = None
+    # Why the job stopped between engine calls (article deleted, or a newer revision);
+    # the job then ends cancelled and, when superseded, the newer revision's job goes on.
+    cancelled: str | None = None
 
 
 Hold = Callable[[Store], None]  # extends the job's lease as its owner, or raises LeaseLost
@@ -161,8 +164,8 @@ class JobRunner:
             except (SegmentsChanged, StaleDataError):  # a translator saved meanwhile
                 if attempt == RECUT_TRIES:
                     raise
-        if prepared is None:
-            return Outcome(0, 0, False)
+        if prepared is None:  # deleted before the job started
+            return Outcome(0, 0, False, cancelled="cancelled: the article was deleted")
         article, terms, from_memory = prepared
         for other in derivatives_of(self.database, job.lang):  # convert its memory approvals
             with self._held() as store:
@@ -184,7 +187,11 @@ class JobRunner:
                 translator = self.engines(SOURCE_LANGUAGE, job.lang)
             except NoModel as exc:
                 return Outcome(0, from_memory, False, waiting_for_model=str(exc))
-            sent = self._translate(article.id, job.lang, pending, terms, translator)
+            sent, cancelled = self._translate(
+                article.id, article.revision, job.lang, pending, terms, translator
+            )
+            if cancelled is not None:
+                return Outcome(sent, from_memory, False, cancelled=cancelled)
         with self._held() as store:
             published = publish_variant(store, job.article_id, job.lang, self.clock(), self.shown)
         return Outcome(sent, from_memory, published)
@@ -310,14 +317,22 @@ class JobRunner:
                 filled += 1
         return filled
 
+    def _cancelled(self, article_id: int, revision: int) -> str | None:
+        with self.database.session() as session:
+            return Store(session).jobs.cancelled_by(article_id, revision)
+
     def _translate(
         self,
         article_id: int,
+        revision: int,
         lang: str,
         pending: Sequence[SegmentState],
         terms: Sequence[glossary.GlossaryTerm],
         translator: Translator,
-    ) -> int:
+    ) -> tuple[int, str | None]:
+        """Segments sent to the engine, and why the job stopped early (or None). Before
+        each engine call the article is looked at: deleted, or edited past ``revision``,
+        the job stops there, so a deletion costs at most the call already under way."""
         protected = {s.key: glossary.protect(s.source, terms) for s in pending}
         only_terms = [s for s in pending if glossary.is_only_terms(protected[s.key])]
         if only_terms:
@@ -329,7 +344,19 @@ class JobRunner:
                     )
         to_engine = [s for s in pending if s not in only_terms]
         engine_terms = [EngineTerm(t.source_term, t.target_term, t.do_not_translate) for t in terms]
+        sent = 0
         for call in calls(to_engine, self.call_tokens):
+            if (cancelled := self._cancelled(article_id, revision)) is not None:
+                log.info(
+                    "job stopped article_id=%d lang=%s sent=%d of %d: %s",
+                    article_id,
+                    lang,
+                    sent,
+                    len(to_engine),
+                    cancelled,
+                )
+                return sent, cancelled
+            sent += len(call)
             outputs = translator.translate([s.source for s in call], engine_terms)
             with self._held() as store:  # saved before the next call: a kill loses one call
                 written = sum(
@@ -351,7 +378,7 @@ class JobRunner:
                 len(call),
                 written,
             )
-        return len(to_engine)
+        return sent, None
 
 
 def set_aside_translation(earlier: SegmentState) -> tuple[str | None, str | None]:

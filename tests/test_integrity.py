@@ -433,8 +433,13 @@ def test_two_worker_processes_race_on_the_same_jobs(racing: dict[str, str]) -> N
                 assert variant is not None and variant.source_revision == article.revision
                 seen = revisions[article_id]
                 assert seen == sorted(seen), f"published revision went back: {seen}"
+            # A job whose article was edited between two engine calls stops (cancelled);
+            # the job of the new revision does the work.
             statuses = {job.status for job in store.jobs.all()}
-            assert statuses == {JobStatus.DONE}, statuses
+            assert JobStatus.DONE in statuses and statuses <= {
+                JobStatus.DONE,
+                JobStatus.CANCELLED,
+            }, statuses
             print(
                 f"\nraced: {len(ids)} articles, {len(edited)} edited mid-run, "
                 f"jobs {len(store.jobs.all())}, variant polls "

@@ -13,7 +13,7 @@ from sqlalchemy import and_, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from ..db.tables import JobRow
+from ..db.tables import ArticleRow, JobRow
 from ..domain import Job, JobStatus, NotFound
 from . import rows
 from .base import Repository
@@ -220,12 +220,25 @@ class Jobs(Repository):
             "lease_until": None,
             "lease_owner": None,
         }
-        if status in (JobStatus.DONE, JobStatus.FAILED):
+        if status in (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED):
             values["finished_at"] = now
         if retry_at is not None:
             values["run_after"] = retry_at
         self._owned_update(job.id, job.lease_owner, values)
         return status
+
+    def cancelled_by(self, article_id: int, revision: int) -> str | None:
+        """Why a job working on ``revision`` of the article should stop: the article was
+        deleted (or is gone), or edited into a newer revision; None to go on. One small
+        query, asked between engine calls."""
+        row = self.session.execute(
+            select(ArticleRow.revision, ArticleRow.deleted_at).where(ArticleRow.id == article_id)
+        ).one_or_none()
+        if row is None or row.deleted_at is not None:
+            return "cancelled: the article was deleted"
+        if row.revision != revision:
+            return f"superseded: the article is at revision {row.revision} (job cut {revision})"
+        return None
 
     def wake_waiting(self, lang: str | None, now: datetime) -> list[int]:
         """Jobs waiting for a model go back to the queue (after a package install)."""

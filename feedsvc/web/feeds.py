@@ -7,6 +7,7 @@ import time
 from collections.abc import Hashable, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl
 
 from flask import Blueprint, Flask, Response, current_app, request
 
@@ -33,6 +34,24 @@ bp = Blueprint("feeds", __name__)
 CACHE_KEY = "feedsvc.feed_cache"
 FORMAT = "<any(atom, rss, json):fmt>"
 MAX_PAGE = 100_000
+# The query parameters a feed or OPML URL knows (the feed URL contract); any other is
+# ignored: never part of the render cache key or the self link, never a render of its own.
+FEED_PARAMETERS = frozenset({"page", "limit"})
+OPML_PARAMETERS = frozenset({"leaves"})
+KNOWN_PARAMETERS = FEED_PARAMETERS | OPML_PARAMETERS
+
+
+def known_query(query_string: str) -> bool:
+    """Whether a query string names a parameter some feed URL knows (the rest is noise)."""
+    if not query_string:
+        return False
+    if len(query_string) > 2048:
+        return True  # Flask looks at it (and ignores what it does not know)
+    try:
+        pairs = parse_qsl(query_string, keep_blank_values=True, max_num_fields=100)
+    except ValueError:
+        return True
+    return any(name in KNOWN_PARAMETERS for name, _ in pairs)
 
 
 def stale_ok(environ: WSGIEnvironment) -> bool:
@@ -78,7 +97,7 @@ def _bounded(name: str, default: int, high: int) -> int | None:
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not re.fullmatch(r"\d{1,6}", raw) or not 1 <= int(raw) <= high:
+    if not re.fullmatch(r"[0-9]{1,6}", raw) or not 1 <= int(raw) <= high:
         return None
     return int(raw)
 
@@ -119,8 +138,8 @@ def _serve(scope: Scope, fmt: str) -> Response:
     settings = current_settings()
     state = _scope_state(scope.section_path)
     changed_at = state[1]
-    # The parameters that matter make the key (and the self link): any other query
-    # parameter, or a default spelled out, is the same feed and never a new render.
+    # The parameters that matter (FEED_PARAMETERS) make the key and the self link: any
+    # other query parameter, or a default spelled out, is the same feed, never a new render.
     self_url = feed_url(settings.base_url, scope.language.tag, scope.section_path, fmt, page, limit)
     if _unread(self_url):
         return Response(status=NOT_READ)
@@ -185,7 +204,8 @@ class CachedFeeds:
     version is answered here, before Flask builds a request context, routes among every
     rule and runs the hooks of every request (the idea of Django's cache middleware).
 
-    Only what is certainly a hit: GET or HEAD, no query string, no If-Match, the canonical
+    Only what is certainly a hit: GET or HEAD, no query parameter a feed knows (others are
+    ignored: ``?utm_source=…`` is the same feed), no If-Match, the canonical
     path of a configured language and of a section the scope snapshot knows, and a render
     cache entry under the key the views use. The answer is ``feeds.http.answer``, as in the
     views, and it is counted in the same metrics under the same route pattern. Anything
@@ -210,7 +230,7 @@ class CachedFeeds:
         method = environ.get("REQUEST_METHOD")
         if (
             (method == "GET" or method == "HEAD")
-            and not environ.get("QUERY_STRING")
+            and not known_query(environ.get("QUERY_STRING", ""))
             and "HTTP_IF_MATCH" not in environ
             and (hit := self.hit(environ.get("PATH_INFO", ""), stale_ok(environ))) is not None
         ):
