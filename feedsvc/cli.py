@@ -64,31 +64,57 @@ def tokens_group() -> None:
     help="A language a translator token may work on (repeatable).",
 )
 @click.option("--name", default="", help="What the token is for.")
+@click.option(
+    "--expires",
+    default=None,
+    metavar="PERIOD|DATE",
+    help="When the token stops working: 30d, 12h, 2w from now, or a date (2026-12-31, "
+    "valid through that day, UTC). Default: never.",
+)
 @with_appcontext
-def tokens_create(role: str, languages: tuple[str, ...], name: str) -> None:
-    from .tokens import issue_token
+def tokens_create(role: str, languages: tuple[str, ...], name: str, expires: str | None) -> None:
+    from .articles import utcnow
+    from .tokens import issue_token, parse_expiry
 
+    now = utcnow()
+    try:
+        expires_at = parse_expiry(expires, now) if expires is not None else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--expires") from exc
     with database().session() as session:
         try:
             token, secret = issue_token(
-                Store(session), name or f"{role} token", Role(role), languages
+                Store(session),
+                name or f"{role} token",
+                Role(role),
+                languages,
+                clock=lambda: now,
+                expires_at=expires_at,
             )
         except DomainError as exc:
             raise click.UsageError(str(exc)) from exc
     langs = f" languages={','.join(token.languages)}" if token.languages else ""
-    click.echo(f"created token id={token.id} role={token.role}{langs}; it is shown only once:")
+    until = f" expires={token.expires_at.isoformat()}" if token.expires_at else ""
+    click.echo(
+        f"created token id={token.id} role={token.role}{langs}{until}; it is shown only once:"
+    )
     click.echo(secret)
 
 
 @tokens_group.command("list", help="List tokens (never their secrets).")
 @with_appcontext
 def tokens_list() -> None:
+    """id, prefix, role, languages, state (active, revoked, expired), name, expiry."""
+    from .articles import utcnow
+
+    now = utcnow()
     with database().session() as session:
         for token in Store(session).tokens.all():
-            state = "revoked" if token.revoked_at else "active"
+            state = "revoked" if token.revoked_at else "active" if token.live(now) else "expired"
+            until = token.expires_at.isoformat() if token.expires_at else "-"
             click.echo(
                 f"{token.id}\t{token.prefix}…\t{token.role}\t"
-                f"{','.join(token.languages) or '-'}\t{state}\t{token.name}"
+                f"{','.join(token.languages) or '-'}\t{state}\t{token.name}\texpires={until}"
             )
 
 

@@ -183,7 +183,9 @@ def test_delete_racing_patch_has_one_winner(
             assert winner.status == 204
             assert losing <= {412, 410}
             assert after.status == 410
-            listing = server.request("GET", "/api/v1/articles?include_deleted=true&per_page=100")
+            listing = server.request(
+                "GET", "/api/v1/articles?include_deleted=true&per_page=100", token=editor
+            )
             (tombstone,) = [item for item in listing.json()["items"] if item["id"] == article_id]
             assert tombstone["deleted_at"] is not None
             assert tombstone["title"] == f"Delete race {round_number}"
@@ -208,7 +210,9 @@ def test_concurrent_posts_of_one_new_external_id_make_one_row(
         assert {d["id"] for d in documents} == {documents[0]["id"]}
         assert {d["revision"] for d in documents} == {1}, "identical content, one revision"
         assert {reply.etag for reply in replies} == {replies[0].etag}
-    listing = server.request("GET", "/api/v1/articles?include_deleted=true&per_page=100").json()
+    listing = server.request(
+        "GET", "/api/v1/articles?include_deleted=true&per_page=100", token=editor
+    ).json()
     assert listing["total"] == ROUNDS
     assert sorted(item["title"] for item in listing["items"]) == [
         f"Upsert race {n}" for n in range(ROUNDS)
@@ -267,7 +271,8 @@ def test_mixed_load_soak(
     """8 clients for FEEDSVC_SOAK_SECONDS with the job thread on: POSTs, If-Match PATCHes
     and reads of the API and the feeds with a GET-only translator token. No 5xx, no
     connection error; the GET-only token's use is recorded."""
-    server = serve(FEEDSVC_WORKER="thread")
+    # Full-speed writes with one token: a load test, not abuse (no rate limits).
+    server = serve(FEEDSVC_WORKER="thread", FEEDSVC_RATE_LIMITS="off")
     editor, translator = tokens["editor"], tokens["translator"]
     add_sections(server, editor)
     ids = [create_article(server, editor, title=f"Seed {n}").json()["id"] for n in range(5)]

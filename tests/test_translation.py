@@ -80,6 +80,17 @@ def teditor(tapp: Flask) -> Api:
     return api
 
 
+@pytest.fixture
+def tadmin(tapp: Flask) -> Api:
+    """An admin: glossaries are changed by admins (API and review screens alike)."""
+    with tapp.app_context(), database().session() as session:
+        from feedsvc.domain import Role
+        from feedsvc.tokens import issue_token
+
+        _, secret = issue_token(Store(session), "admin", Role.ADMIN)
+    return Api(tapp.test_client(), secret)
+
+
 def segments(app: Flask, article_id: int, lang: str = "zh-Hans") -> list:  # type: ignore[type-arg]
     with app.app_context(), database().session() as session:
         return Store(session).segments.of(article_id, lang)
@@ -109,12 +120,13 @@ def test_posting_an_article_translates_it_through_the_worker_thread(
 
             store = Store(session)
             _, secret = issue_token(store, "editor", Role.EDITOR)
+            _, admin_secret = issue_token(store, "admin", Role.ADMIN)
             known = segment_text("x", "It covers 56.39 sq km and cost 3.2 billion yuan.").source
             target = "占地56.39平方公里，投资32亿元。"
             store.memory.remember("en", "zh-Hans", source_hash(known), known, target, utcnow())
         api = Api(app.test_client(), secret)
         api.post("/sections", {"path": "news", "names": {"en": "News"}})
-        api.post(
+        Api(app.test_client(), admin_secret).post(
             "/glossary/zh-Hans",
             {"source_term": "Guangzhou Development District", "target_term": "广州开发区"},
         )
@@ -359,42 +371,44 @@ def test_jobs_go_through_rq_on_redis(
         connection.close()
 
 
-def test_glossary_api_and_do_not_translate(tapp: Flask, teditor: Api) -> None:
-    created = teditor.post(
+def test_glossary_api_and_do_not_translate(tapp: Flask, teditor: Api, tadmin: Api) -> None:
+    created = tadmin.post(
         "/glossary/zh-hans", {"source_term": "Nanfang Plus", "do_not_translate": True}
     )
     assert created.status_code == 201, created.json
     assert created.json["target_term"] == "Nanfang Plus"
     assert (
-        teditor.post(
+        tadmin.post(
             "/glossary/zh-Hans", {"source_term": "nanfang plus", "do_not_translate": True}
         ).status_code
         == 409
     )
-    assert teditor.post("/glossary/zh-Hans", {"source_term": "GDD"}).status_code == 422
-    assert teditor.post("/glossary/fr", {"source_term": "x", "target_term": "y"}).status_code == 404
-    term = teditor.post(
+    assert tadmin.post("/glossary/zh-Hans", {"source_term": "GDD"}).status_code == 422
+    assert tadmin.post("/glossary/fr", {"source_term": "x", "target_term": "y"}).status_code == 404
+    term = tadmin.post(
         "/glossary/zh-Hans", {"source_term": "robotics park", "target_term": "机器人产业园"}
     ).json
-    listing = teditor.get("/glossary/zh-Hans").json["items"]
+    listing = tadmin.get("/glossary/zh-Hans").json["items"]
     assert [t["source_term"] for t in listing] == ["Nanfang Plus", "robotics park"]
     article = post(teditor)
     run_jobs(tapp)
     states = {s.key: s for s in segments(tapp, article["id"])}
     assert "Nanfang Plus" in states["body.0.0"].target
     assert "机器人产业园" in states["title"].target
-    replaced = teditor.request(
+    replaced = tadmin.request(
         "PUT",
         f"/glossary/zh-Hans/{term['id']}",
         {"source_term": "robotics park", "target_term": "机器人园区"},
     )
     assert replaced.json["target_term"] == "机器人园区"
-    assert teditor.delete(f"/glossary/zh-Hans/{term['id']}").status_code == 204
-    assert teditor.delete(f"/glossary/zh-Hans/{term['id']}").status_code == 404
+    assert tadmin.delete(f"/glossary/zh-Hans/{term['id']}").status_code == 204
+    assert tadmin.delete(f"/glossary/zh-Hans/{term['id']}").status_code == 404
 
 
-def test_whole_segment_glossary_term_never_reaches_the_model(tapp: Flask, teditor: Api) -> None:
-    teditor.post(
+def test_whole_segment_glossary_term_never_reaches_the_model(
+    tapp: Flask, teditor: Api, tadmin: Api
+) -> None:
+    tadmin.post(
         "/glossary/zh-Hans",
         {"source_term": "Guangzhou Development District", "target_term": "广州开发区"},
     )

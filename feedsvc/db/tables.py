@@ -327,3 +327,6 @@ class ApiTokenRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Raised by each review sign-out: a session cookie of an earlier generation is refused.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -81,7 +81,10 @@ class Rendered:
                 ("Access-Control-Allow-Origin", "*"),
                 ("Access-Control-Expose-Headers", "ETag, Last-Modified, Link"),
             ]
-            full = [("Content-Type", f"{self.media_type}; charset=utf-8")]
+            full = [
+                ("Content-Type", f"{self.media_type}; charset=utf-8"),
+                ("X-Content-Type-Options", "nosniff"),  # a feed is never sniffed as HTML
+            ]
             if encoding:
                 full.append(("Content-Encoding", encoding))
             length = len(self.encoded(encoding) if encoding else self.body)

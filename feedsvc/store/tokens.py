@@ -21,7 +21,13 @@ def token_digest(secret: str) -> str:
 
 class Tokens(Repository):
     def add(
-        self, name: str, secret: str, role: Role, languages: Sequence[str], now: datetime
+        self,
+        name: str,
+        secret: str,
+        role: Role,
+        languages: Sequence[str],
+        now: datetime,
+        expires_at: datetime | None = None,
     ) -> ApiToken:
         row = ApiTokenRow(
             name=name,
@@ -30,6 +36,8 @@ class Tokens(Repository):
             role=role.value,
             languages=list(languages),
             created_at=now,
+            expires_at=expires_at,
+            session_generation=0,
         )
         self.session.add(row)
         self.session.flush()
@@ -69,3 +77,13 @@ class Tokens(Repository):
             row.revoked_at = now
         self.session.flush()
         return rows.token(row)
+
+    def end_sessions(self, token_id: int) -> None:
+        """Raise the token's session generation: every review session signed in with it
+        before now is refused from the next request on."""
+        self.session.execute(
+            update(ApiTokenRow)
+            .where(ApiTokenRow.id == token_id)
+            .values(session_generation=ApiTokenRow.session_generation + 1)
+            .execution_options(synchronize_session=False)
+        )
