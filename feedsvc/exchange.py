@@ -114,6 +114,18 @@ _TAG_NAME = re.compile(r"<([^\s/>]+)")
 _NMTOKEN = re.compile(r"[\w.:\-\u00b7\u0300-\u036f\u203f-\u2040]+")
 # Characters XML 1.0 cannot carry (C0 controls but tab/LF/CR, surrogates, U+FFFE/U+FFFF).
 _XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Code points no text may hold, in either direction: NUL (PostgreSQL refuses it, and a PO
+# file with one is no PO file) and surrogates (no UTF-8 encodes them).
+_NOT_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+class _NotText(ValueError):
+    """A <cp> in an imported file stands for a code point no text may hold."""
+
+    def __init__(self, code_point: int) -> None:
+        kind = "NUL" if code_point == 0 else "a surrogate"
+        super().__init__(f'<cp hex="{code_point:04X}"/> is {kind}, not a character of text')
+
 
 try:
     _VERSION = metadata.version("feedsvc")
@@ -223,7 +235,8 @@ def export_po(units: Sequence[Unit], source_lang: str, target_lang: str) -> byte
         message.flags -= {"python-format", "python-brace-format"}
     buffer = io.BytesIO()
     write_po(buffer, catalog)
-    return buffer.getvalue()
+    # A NUL stored before input was checked must not make a file the import refuses.
+    return buffer.getvalue().replace(b"\x00", "\ufffd".encode())
 
 
 def _parse_id(text: str) -> int | None:
@@ -339,7 +352,10 @@ def _append_text(parent: etree._Element, text: str) -> None:
     position = 0
     for match in _XML_INVALID.finditer(text):
         _add_text(parent, text[position : match.start()])
-        etree.SubElement(parent, _X + "cp", hex=f"{ord(match.group()):04X}")
+        if _NOT_TEXT.match(match.group()):  # as the import would refuse it: U+FFFD
+            _add_text(parent, "\ufffd")
+        else:
+            etree.SubElement(parent, _X + "cp", hex=f"{ord(match.group()):04X}")
         position = match.end()
     _add_text(parent, text[position:])
 
@@ -568,9 +584,12 @@ def _inline_text(element: etree._Element) -> str:
                 parts.append(_inline_text(child))
             elif name == "cp":
                 try:
-                    parts.append(chr(int(child.get("hex", ""), 16)))
+                    code_point = chr(int(child.get("hex", ""), 16))
                 except (ValueError, OverflowError):
-                    parts.append("\ufffd")
+                    code_point = "\ufffd"
+                if _NOT_TEXT.match(code_point):
+                    raise _NotText(ord(code_point))
+                parts.append(code_point)
             # <sm>/<em> mark annotations, not content.
         parts.append(child.tail or "")
     return "".join(parts)
@@ -641,5 +660,9 @@ def parse_xliff(data: bytes) -> list[Entry]:
         match = _FILE_ID.fullmatch(file_id)
         article_id = int(match.group(1)) if match else None
         for unit_el in file_el.iter(_X + "unit"):
-            entries.append(_unit_entry(unit_el, article_id, file_id))
+            try:
+                entries.append(_unit_entry(unit_el, article_id, file_id))
+            except _NotText as exc:
+                where = f"unit {unit_el.get('id')} in file {file_id}"
+                raise ExchangeError(f"{where}: {exc}; remove it and import again") from exc
     return entries
