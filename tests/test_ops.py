@@ -12,7 +12,7 @@ from tests.conftest import make_config
 def test_healthz_checks_the_database(client: FlaskClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok"}
+    assert response.json == {"status": "ok", "database": "ok", "queue": "ok"}
 
 
 def test_healthz_reports_an_unreachable_database() -> None:

@@ -36,9 +36,17 @@ class Database:
             connection.execute(text("SELECT 1"))
 
 
+CONNECT_TIMEOUT_SECONDS = 5
+
+
 def make_engine(url: str) -> Engine:
     """An engine with SQLite set up for a web service: WAL, foreign keys, a busy timeout."""
+    # pre_ping: connections that died with the server are replaced, so the service
+    # recovers by itself once the database is back; a short connect timeout answers 503
+    # quickly instead of holding a worker while a host does not answer.
     options: dict[str, Any] = {"pool_pre_ping": True}
+    if url.startswith("postgresql"):
+        options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
     if url.startswith("sqlite"):
         database = url.split("///", 1)[-1]
         if database and database != ":memory:":

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..db import database
+from ..jobs import jobs
 from ..metrics import EXTENSION_KEY as METRICS
 
 bp = Blueprint("ops", __name__)
@@ -21,7 +22,12 @@ def healthz() -> tuple[Response, int]:
     except SQLAlchemyError as exc:
         log.error("health check failed error=%s", exc.__class__.__name__)
         return jsonify(status="unavailable", database="unreachable"), 503
-    return jsonify(status="ok", database="ok"), 200
+    queue = jobs().dispatcher.queue_state()
+    if queue != "ok":
+        # Writes still work (jobs wait in the database): degraded, not down.
+        log.warning("health check: job queue %s", queue)
+        return jsonify(status="degraded", database="ok", queue=queue), 200
+    return jsonify(status="ok", database="ok", queue="ok"), 200
 
 
 @bp.get("/metrics")
