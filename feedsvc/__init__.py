@@ -36,13 +36,29 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
 
     from .feeds import scopes
     from .feeds.shared import render_cache
-    from .web import api, feeds, ops, overhead, problems, review, scope, site
+    from .web import (
+        api,
+        faults,
+        feeds,
+        limits,
+        ops,
+        overhead,
+        params,
+        problems,
+        review,
+        scope,
+        site,
+    )
 
+    limits.init_app(app, settings)  # rate limits; ProxyFix when PROXY_HOPS is set
+    overhead.secure_pages(app)  # CSP, nosniff, Referrer-Policy, frame policy
     scopes.init_app(app, database, settings.scope_poll_seconds)
     app.extensions[feeds.CACHE_KEY] = render_cache(settings)
     app.url_map.converters["lang"] = scope.language_converter(settings)
     app.url_map.converters["section"] = scope.SectionPathConverter
+    app.url_map.converters["int"] = params.AsciiIntConverter  # ids in ASCII digits only
     problems.register(app, api.bp.url_prefix or "/api")
+    faults.register(app, api.bp.url_prefix or "/api")
     app.register_blueprint(api.bp)
     app.register_blueprint(ops.bp)
     app.register_blueprint(feeds.bp)
@@ -50,6 +66,7 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     app.register_blueprint(review.bp)
     feeds.serve_hits_first(app)  # a cached feed is answered before Flask routes
     # The API authenticates each request with a bearer token: no CSRF there.
+    overhead.refuse_hostile_input(app)  # before CSRF: a NUL in a path is a 404 for all
     overhead.protect_forms(app, exempt=[api.bp])
     app.session_interface = overhead.CookieSessions()
 

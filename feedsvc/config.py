@@ -71,6 +71,10 @@ class Settings:
     )
     secret_key: str = ""
     max_request_bytes: int = 1_048_576
+    # Bounds on the work one article can cause (see README, "Bounds").
+    max_body_bytes: int = 204_800  # UTF-8 bytes of an article's body_html as submitted
+    max_segments: int = 2_000  # translation segments per article (title and summary included)
+    export_max_segments: int = 2_000  # segments per page of a whole-language PO/XLIFF export
     feed_max_age: int = 300  # seconds readers and proxies may reuse a feed
     redis_url: str | None = None
     redis_prefix: str = "feedsvc:"  # keys of the shared render cache start with this
@@ -94,6 +98,14 @@ class Settings:
     job_max_attempts: int = 5  # then the job ends failed with its last error
     publish_dir: str | None = None  # static copies of every feed, kept current by the worker
     eager_render: bool = True  # a changed scope's feeds are rendered before readers ask
+    # Abuse limits ("N per minute", "N/hour"; limits' syntax); storage: Redis when
+    # redis_url is set, this process's memory otherwise.
+    rate_limits: bool = True
+    rate_limit_sign_in_ip: str = "10/minute"  # failed review sign-ins per client IP
+    rate_limit_sign_in_token: str = "5/minute"  # failed sign-ins per token name (prefix)
+    rate_limit_auth_failures: str = "60/minute"  # failed bearer auth per client IP (API)
+    rate_limit_writes: str = "600/minute"  # API POST/PUT/PATCH/DELETE per token
+    proxy_hops: int = 0  # trusted reverse proxies in front: X-Forwarded-For read this deep
 
     @property
     def language_tags(self) -> tuple[str, ...]:
@@ -322,6 +334,23 @@ def _positive_seconds(value: str, variable: str, allow_zero: bool = False) -> fl
     return number
 
 
+def _rate_limit(value: str, variable: str) -> str:
+    """A rate limit in the limits library's notation: ``10/minute``, ``100 per hour``."""
+    from limits import parse_many
+
+    try:
+        parsed = parse_many(value)
+    except ValueError as exc:
+        raise ConfigError(
+            f"{variable}: {value!r} is not a rate limit like '10/minute' or '100 per hour'"
+        ) from exc
+    if len(parsed) != 1:
+        raise ConfigError(f"{variable}: give one rate limit, got {value!r}")
+    if parsed[0].amount <= 0:
+        raise ConfigError(f"{variable}: the number of requests must be greater than 0")
+    return value
+
+
 def _secret_key(instance_path: Path) -> str:
     """A random key kept in the instance folder, so a demo needs no setup."""
     key_file = instance_path / "secret_key"
@@ -360,8 +389,21 @@ def load_settings(instance_path: Path, environ: Mapping[str, str] | None = None)
             values[key] = text
     if (languages := get("LANGUAGES")) is not None:
         values["languages"] = parse_languages(languages)
+    for name, key in (
+        ("MAX_BODY_BYTES", "max_body_bytes"),
+        ("MAX_SEGMENTS", "max_segments"),
+        ("EXPORT_MAX_SEGMENTS", "export_max_segments"),
+    ):
+        if (number := get(name)) is not None:
+            values[key] = _positive_int(number, f"FEEDSVC_{name}")
     if (max_bytes := get("MAX_REQUEST_BYTES")) is not None:
+        # Set explicitly below the body limit, it wins: a larger request gets 413 first.
         values["max_request_bytes"] = _positive_int(max_bytes, "FEEDSVC_MAX_REQUEST_BYTES")
+    else:
+        # Room for a body of the allowed size as JSON (escapes) beside the other fields.
+        body_bytes = values.get("max_body_bytes", Settings.max_body_bytes)
+        assert isinstance(body_bytes, int)
+        values["max_request_bytes"] = max(Settings.max_request_bytes, 2 * body_bytes + 65_536)
     if (max_age := get("FEED_MAX_AGE")) is not None:
         values["feed_max_age"] = _positive_int(max_age, "FEEDSVC_FEED_MAX_AGE")
     if (redis_url := get("REDIS_URL")) is not None:
@@ -406,6 +448,18 @@ def load_settings(instance_path: Path, environ: Mapping[str, str] | None = None)
         values["publish_dir"] = _publish_dir(publish_dir, "FEEDSVC_PUBLISH_DIR")
     if (eager := get("EAGER_RENDER")) is not None:
         values["eager_render"] = _boolean(eager, "FEEDSVC_EAGER_RENDER")
+    if (limits_on := get("RATE_LIMITS")) is not None:
+        values["rate_limits"] = _boolean(limits_on, "FEEDSVC_RATE_LIMITS")
+    for name, key in (
+        ("RATE_LIMIT_SIGN_IN_IP", "rate_limit_sign_in_ip"),
+        ("RATE_LIMIT_SIGN_IN_TOKEN", "rate_limit_sign_in_token"),
+        ("RATE_LIMIT_AUTH_FAILURES", "rate_limit_auth_failures"),
+        ("RATE_LIMIT_WRITES", "rate_limit_writes"),
+    ):
+        if (limit := get(name)) is not None:
+            values[key] = _rate_limit(limit, f"FEEDSVC_{name}")
+    if (hops := get("PROXY_HOPS")) is not None:
+        values["proxy_hops"] = 0 if hops == "0" else _positive_int(hops, "FEEDSVC_PROXY_HOPS")
     secret = get("SECRET_KEY")
     if secret is not None and len(secret) < 16:
         raise ConfigError("FEEDSVC_SECRET_KEY: must be at least 16 characters")

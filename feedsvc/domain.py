@@ -99,6 +99,12 @@ class ApiToken:
     created_at: datetime
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+    expires_at: datetime | None = None
+    session_generation: int = 0
+
+    def live(self, now: datetime) -> bool:
+        """Neither revoked nor expired at ``now``."""
+        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
 
     def may_translate(self, lang: str) -> bool:
         return self.role is Role.ADMIN or (self.role is Role.TRANSLATOR and lang in self.languages)
@@ -187,6 +193,9 @@ class JobStatus(StrEnum):
     WAITING = "waiting"  # for a model to be installed, or for base text to convert
     DONE = "done"
     FAILED = "failed"
+    # Stopped between engine calls: its article was deleted, or edited into a newer
+    # revision whose own job takes over (last_error says which).
+    CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True)

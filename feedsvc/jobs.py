@@ -32,6 +32,7 @@ RQ_QUEUE = "feedsvc-translation"
 RQ_SCOPES_QUEUE = "feedsvc-scopes"  # sweeps after scope changes (feedsvc.publish)
 SWEEP_PENDING_KEY = "scope-sweep-pending"  # after FEEDSVC_REDIS_PREFIX
 SWEEP_PENDING_SECONDS = 300  # a lost sweep message blocks new ones at most this long
+REDIS_TIMEOUT_SECONDS = 2  # connect and reply: past this the job waits for the sweep
 INTERNAL_REQUEST = "feedsvc.internal"  # WSGI environ key of the app's requests to itself
 # ... and what they ask for: the current version's bytes, to publish (never a render the
 # grace window would still serve), or a render ahead of readers (what they would get).
@@ -136,10 +137,12 @@ class Worker:
             self._finish_failed(job, f"{exc.__class__.__name__}: {exc}")
             return
         status = JobStatus.WAITING if outcome.waiting_for_model else JobStatus.DONE
+        if outcome.cancelled is not None:  # its article was deleted or edited meanwhile
+            status = JobStatus.CANCELLED
         try:
             with self.database.session() as session:
                 status = Store(session).jobs.finish(
-                    job, status, self.clock(), outcome.waiting_for_model
+                    job, status, self.clock(), outcome.cancelled or outcome.waiting_for_model
                 )
         except LeaseLost:
             log.warning("lease lost before finishing %s", context)
@@ -167,7 +170,12 @@ class Worker:
 
 
 class Dispatcher(Protocol):
-    def dispatch(self, job_ids: Iterable[int]) -> None: ...
+    def dispatch(self, job_ids: Iterable[int]) -> list[int]:
+        """Hand jobs to whoever runs them; the ids that could not be handed over now (they
+        wait in the database for the next sweep)."""
+
+    def queue_state(self) -> str:
+        """ "ok", or "unreachable" when the queue the jobs go through cannot be reached."""
 
     def scopes_changed(self) -> None:
         """A commit changed feed scopes: sweep soon (called after the commit)."""
@@ -195,10 +203,14 @@ class ThreadDispatcher:
                 )
                 self._thread.start()
 
-    def dispatch(self, job_ids: Iterable[int]) -> None:
+    def dispatch(self, job_ids: Iterable[int]) -> list[int]:
         if list(job_ids):
             self.start()
             self._wake.set()
+        return []
+
+    def queue_state(self) -> str:
+        return "ok"
 
     def scopes_changed(self) -> None:
         # Wakes a running thread only: a CLI command (whose app never starts one) leaves
@@ -230,14 +242,24 @@ class RqDispatcher:
         from rq import Queue
 
         self.sweep_pending_key = prefix + SWEEP_PENDING_KEY
-        self.connection = Redis.from_url(redis_url)
+        # A Redis that does not answer must not hold a request: the job waits in the
+        # database and the worker's sweep enqueues it later.
+        self.connection = Redis.from_url(
+            redis_url,
+            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            socket_timeout=REDIS_TIMEOUT_SECONDS,
+        )
         self.queue = Queue(RQ_QUEUE, connection=self.connection)
         self.scopes_queue = Queue(RQ_SCOPES_QUEUE, connection=self.connection)
 
-    def dispatch(self, job_ids: Iterable[int]) -> None:
+    def dispatch(self, job_ids: Iterable[int]) -> list[int]:
         from redis.exceptions import RedisError
 
+        deferred = []
         for job_id in job_ids:
+            if deferred:  # Redis just failed: do not wait on it once per job
+                deferred.append(job_id)
+                continue
             try:
                 self.queue.enqueue(
                     "feedsvc.jobs.run_rq_job",
@@ -247,6 +269,17 @@ class RqDispatcher:
             except RedisError as exc:
                 # The job is safe in the database; the worker's sweep enqueues it later.
                 log.warning("could not enqueue job_id=%d error=%s", job_id, exc)
+                deferred.append(job_id)
+        return deferred
+
+    def queue_state(self) -> str:
+        from redis.exceptions import RedisError
+
+        try:
+            self.connection.ping()
+        except RedisError:
+            return "unreachable"
+        return "ok"
 
     def scopes_changed(self) -> None:
         """At most one sweep waits in the queue: a burst of changes costs one sweep, which
@@ -269,8 +302,11 @@ class RqDispatcher:
 class NoDispatcher:
     """FEEDSVC_WORKER=none: jobs wait in the database for a ``feedsvc worker`` process."""
 
-    def dispatch(self, job_ids: Iterable[int]) -> None:
-        pass
+    def dispatch(self, job_ids: Iterable[int]) -> list[int]:
+        return []
+
+    def queue_state(self) -> str:
+        return "ok"
 
     def scopes_changed(self) -> None:
         pass

@@ -640,20 +640,64 @@ def preview(store: Store, article_id: int, lang: str, typed: Mapping[str, str]) 
     )
 
 
-def pending_units(store: Store, lang: str, article_id: int | None) -> list[Unit]:
-    """Segments to hand to a CAT tool: one article's, or every unapproved one of a language.
-    A few queries in all (queue, articles, segments), however many articles there are."""
+EXPORT_MAX_SEGMENTS = 2_000  # FEEDSVC_EXPORT_MAX_SEGMENTS' default
+
+
+def export_max_segments() -> int:
+    """The running app's FEEDSVC_EXPORT_MAX_SEGMENTS, or the default outside an app."""
+    from flask import current_app, has_app_context
+
+    if has_app_context() and (settings := current_app.extensions.get("feedsvc.settings")):
+        return int(settings.export_max_segments)
+    return EXPORT_MAX_SEGMENTS
+
+
+def export_article_ids(
+    store: Store, lang: str, after: int = 0, max_segments: int | None = None
+) -> tuple[list[int], int | None]:
+    """One page of a whole-language export: the articles with unapproved segments, by id
+    above ``after``, as many whole articles as fit in ``max_segments`` (at least one); and
+    the id to continue after when more remain (else None)."""
+    limit = export_max_segments() if max_segments is None else max_segments
+    waiting = sorted(
+        (item.article_id, item.total - item.approved)
+        for item in store.segments.review_queue(lang)
+        if item.approved < item.total and item.article_id > after
+    )
+    ids: list[int] = []
+    used = 0
+    for current, count in waiting:
+        if ids and used + count > limit:
+            return ids, ids[-1]
+        ids.append(current)
+        used += count
+    return ids, None
+
+
+def pending_units(
+    store: Store,
+    lang: str,
+    article_id: int | None,
+    after: int = 0,
+    max_segments: int | None = None,
+) -> list[Unit]:
+    """Segments to hand to a CAT tool: one article's, or every unapproved one of a language
+    (one page of them: see ``export_article_ids``). A few queries in all (queue, articles,
+    segments), however many articles there are."""
+    return _units(store, lang, article_id, after, max_segments)[0]
+
+
+def _units(
+    store: Store, lang: str, article_id: int | None, after: int, max_segments: int | None
+) -> tuple[list[Unit], int | None]:
+    following = None
     if article_id is not None:
         store.articles.get(article_id)
         ids = [article_id]
     else:
-        ids = [
-            item.article_id
-            for item in store.segments.review_queue(lang)
-            if item.approved < item.total
-        ]
+        ids, following = export_article_ids(store, lang, after, max_segments)
     if not ids:
-        return []
+        return [], None
     articles = store.articles.many(ids)
     segments = store.segments.of_articles(ids, lang)
     units = []
@@ -676,14 +720,46 @@ def pending_units(store: Store, lang: str, article_id: int | None) -> list[Unit]
                     revision=segment.version,
                 )
             )
-    return units
+    return units, following
 
 
-def export_file(store: Store, lang: str, article_id: int | None, fmt: str) -> tuple[bytes, str]:
-    units = pending_units(store, lang, article_id)
+@dataclass(frozen=True)
+class ExportPage:
+    data: bytes
+    media_type: str
+    next_after: int | None  # more remain: ask again with ?after=this (an article id)
+
+
+def export_page(
+    store: Store,
+    lang: str,
+    article_id: int | None,
+    fmt: str,
+    after: int = 0,
+    max_segments: int | None = None,
+) -> ExportPage:
+    """A PO or XLIFF file of one article, or of one page of a language's unapproved
+    segments. When more remain, the file ends with a comment saying where to go on."""
+    units, following = _units(store, lang, article_id, after, max_segments)
     if fmt == "po":
-        return export_po(units, SOURCE_LANGUAGE, lang), "text/x-po"
-    return export_xliff(units, SOURCE_LANGUAGE, lang), "application/xliff+xml"
+        data, media_type = export_po(units, SOURCE_LANGUAGE, lang), "text/x-po"
+    else:
+        data, media_type = export_xliff(units, SOURCE_LANGUAGE, lang), "application/xliff+xml"
+    if following is not None:
+        note = (
+            f"More segments wait for review: export again with ?after={following} "
+            f"(this file holds {len(units)} segments, up to article {following})."
+        )
+        data += (f"\n# {note}\n" if fmt == "po" else f"<!-- {note} -->\n").encode()
+    return ExportPage(data, media_type, following)
+
+
+def export_file(
+    store: Store, lang: str, article_id: int | None, fmt: str, after: int = 0
+) -> tuple[bytes, str]:
+    """``export_page`` as (bytes, media type): the first page unless ``after`` is given."""
+    page = export_page(store, lang, article_id, fmt, after)
+    return page.data, page.media_type
 
 
 def read_exchange_file(data: bytes, media_type: str) -> list[Entry]:

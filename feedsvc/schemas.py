@@ -7,7 +7,7 @@ so the published description cannot drift from what the code accepts.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -26,13 +26,29 @@ from .domain import FieldError, Invalid, Role
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 SECTION_PATH_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:/[a-z0-9]+(?:-[a-z0-9]+)*){0,5}$"
 LANGUAGE_TAG_PATTERN = r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$"
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+# C0 controls but tab/LF/CR, DEL, lone surrogates (JSON's "\ud800"), U+FFFE/U+FFFF: never
+# text, and PostgreSQL refuses NUL, the database drivers refuse surrogates.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+CONTROL_MESSAGE = "must not contain control characters (only tab, newline and carriage return)"
+# Every stored time stays a time one day either way (local times of any offset, feeds'
+# date arithmetic): RFC 3339 allows years 0000-9999, Python's datetime 1-9999.
+EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+LATEST = datetime(9999, 12, 30, 23, 59, 59, tzinfo=UTC)
+
+
+def _refuse_control_characters(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError(CONTROL_MESSAGE)
+    return value
 
 
 def _no_control_characters(value: str) -> str:
-    if _CONTROL.search(value):
-        raise ValueError("must not contain control characters")
-    return value.strip()
+    return _refuse_control_characters(value).strip()
+
+
+# Any input string that is not plain text() (markup, URLs, translations): as given, but
+# without control characters.
+NoControl = AfterValidator(_refuse_control_characters)
 
 
 def _http_url(value: str) -> str:
@@ -57,6 +73,12 @@ def parse_rfc3339(value: Any) -> datetime:
         raise ValueError("must be an RFC 3339 date-time, e.g. 2026-02-19T09:30:00+08:00")
     if parsed.tzinfo is None:
         raise ValueError("must include a UTC offset (Z or +08:00)")
+    try:
+        in_range = EARLIEST <= parsed <= LATEST  # compared in UTC, which may overflow
+    except OverflowError:
+        in_range = False
+    if not in_range:
+        raise ValueError("must be between 0001-01-02T00:00:00Z and 9999-12-30T23:59:59Z")
     return parsed
 
 
@@ -70,7 +92,10 @@ def text(min_length: int = 0, max_length: int = 200) -> Any:
 
 
 HttpUrl = Annotated[
-    str, Field(max_length=2000, json_schema_extra={"format": "uri"}), AfterValidator(_http_url)
+    str,
+    Field(max_length=2000, json_schema_extra={"format": "uri"}),
+    NoControl,
+    AfterValidator(_http_url),
 ]
 Timestamp = Annotated[datetime, BeforeValidator(parse_rfc3339)]
 Slug = Annotated[str, Field(min_length=1, max_length=200, pattern=SLUG_PATTERN)]
@@ -89,7 +114,7 @@ Title = text(1, 500)
 Summary = text(0, 2000)
 ShortText = text(0, 200)
 Name = text(1, 200)
-BodyHtml = Annotated[str, Field(min_length=1, max_length=500_000)]
+BodyHtml = Annotated[str, Field(min_length=1, max_length=500_000), NoControl]
 
 
 class Strict(BaseModel):
@@ -113,20 +138,42 @@ class ArticleIn(Strict):
     tags: Annotated[list[Tag], Field(max_length=20)] = Field(default_factory=list)
 
 
-class ArticlePatch(Strict):
-    """Some fields of an article; a field set to null is cleared."""
+def _not_null_schema(schema: dict[str, Any]) -> None:
+    """The JSON schema of a field that may be left out but not set to null."""
+    branches = [branch for branch in schema.pop("anyOf", []) if branch.get("type") != "null"]
+    if len(branches) == 1:
+        schema.update(branches[0])
+    elif branches:
+        schema["anyOf"] = branches
+    schema.pop("default", None)
 
-    section: SectionPath | None = None
-    title: Title | None = None
-    body_html: BodyHtml | None = None
+
+def _not_null(value: Any) -> Any:
+    if value is None:
+        raise ValueError("cannot be null; leave the field out to keep it")
+    return value
+
+
+# Both on a field ``X | None = None`` that may be left out but not set to null.
+NotNull = AfterValidator(_not_null)
+NullNotShown = Field(json_schema_extra=_not_null_schema)
+
+
+class ArticlePatch(Strict):
+    """Some fields of an article; leave a field out to keep it. An optional field set to
+    null is cleared; section, title, body_html, published_at and tags cannot be null."""
+
+    section: Annotated[SectionPath | None, NotNull, NullNotShown] = None
+    title: Annotated[Title | None, NotNull, NullNotShown] = None
+    body_html: Annotated[BodyHtml | None, NotNull, NullNotShown] = None
     summary: Summary | None = None
     author: ShortText | None = None
-    published_at: Timestamp | None = None
+    published_at: Annotated[Timestamp | None, NotNull, NullNotShown] = None
     slug: Slug | None = None
     source_name: ShortText | None = None
     source_url: HttpUrl | None = None
     image_url: HttpUrl | None = None
-    tags: Annotated[list[Tag], Field(max_length=20)] | None = None
+    tags: Annotated[list[Tag] | None, Field(max_length=20), NotNull, NullNotShown] = None
 
 
 class SectionIn(Strict):
@@ -148,6 +195,9 @@ class TokenIn(Strict):
     name: Name
     role: Role
     languages: Annotated[list[LanguageTag], Field(max_length=50)] = Field(default_factory=list)
+    expires_at: Timestamp | None = Field(
+        None, description="When the token stops working (RFC 3339, in the future); never if absent"
+    )
 
 
 # -- responses ---------------------------------------------------------------
@@ -211,6 +261,7 @@ class TokenOut(BaseModel):
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    expires_at: datetime | None = None
 
 
 class TokenCreated(TokenOut):
@@ -265,13 +316,13 @@ class SegmentPatch(Strict):
     """A translator's change to one segment: new text, a status, back to the model, or a
     QA warning dismissed with a reason."""
 
-    target: Annotated[str, Field(min_length=1, max_length=20_000)] | None = None
+    target: Annotated[str, Field(min_length=1, max_length=20_000), NoControl] | None = None
     status: Literal["approved", "translated"] | None = None
     reject: bool = False
-    dismiss: Annotated[str, Field(max_length=40)] | None = Field(
+    dismiss: Annotated[str, Field(max_length=40), NoControl] | None = Field(
         default=None, description="a QA warning code of the current text to set aside"
     )
-    reason: Annotated[str, Field(max_length=500)] | None = Field(
+    reason: Annotated[str, Field(max_length=500), NoControl] | None = Field(
         default=None, description="why the dismissed warning does not apply (required with it)"
     )
 

@@ -32,7 +32,7 @@ from ..domain import (
 from ..feeds.data import publishable
 from ..glossary import add_term, update_term
 from ..jobs import jobs
-from ..review import Reviewer, export_file, issues, read_exchange_file, segment_etag, terms_of
+from ..review import Reviewer, export_page, issues, read_exchange_file, segment_etag, terms_of
 from ..schemas import (
     SECTION_PATH_PATTERN,
     ArticleIn,
@@ -66,7 +66,9 @@ from ..schemas import (
 )
 from ..store import ArticleFilter, Store
 from ..tokens import authenticate, issue_token, record_use
+from .limits import limits
 from .openapi import openapi_document
+from .params import ascii_int
 from .problems import ApiError
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -84,24 +86,45 @@ def store() -> Store:
     return Store(request_session())
 
 
+WRITES = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def too_many(wait: int, detail: str) -> ApiError:
+    return ApiError(429, f"{detail} Try again in {wait} s.", headers={"Retry-After": str(wait)})
+
+
+def authenticated(*roles: Role) -> ApiToken:
+    """The request's bearer token: 401 without a valid (live, unexpired) one, 403 with a
+    role not in ``roles``, 429 after too many failures from this client IP or too many
+    writes with this token (limits.py)."""
+    limiter = limits()
+    if (wait := limiter.auth_blocked()) is not None:
+        raise too_many(wait, "Too many failed authentications from this address.")
+    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+    token = authenticate(store(), secret.strip()) if scheme.lower() == "bearer" else None
+    if token is None:
+        limiter.auth_failed()
+        raise ApiError(
+            401,
+            "Send a valid API token as 'Authorization: Bearer <token>'.",
+            headers={"WWW-Authenticate": 'Bearer realm="feedsvc"'},
+        )
+    if token.role not in roles:
+        raise ApiError(403, f"A {token.role} token may not do this.")
+    if request.method in WRITES and (wait := limiter.write(token.id)) is not None:
+        raise too_many(wait, "Too many writes with this token.")
+    after_request_session(partial(record_use, database(), token))
+    g.token = token
+    return token
+
+
 def requires(*roles: Role) -> Callable[[F], F]:
-    """Bearer-token check: 401 without a valid token, 403 with a role not in ``roles``."""
+    """Bearer-token check before the view: see ``authenticated``."""
 
     def decorate(view: F) -> F:
         @wraps(view)
         def checked(*args: Any, **kwargs: Any) -> Any:
-            scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
-            token = authenticate(store(), secret.strip()) if scheme.lower() == "bearer" else None
-            if token is None:
-                raise ApiError(
-                    401,
-                    "Send a valid API token as 'Authorization: Bearer <token>'.",
-                    headers={"WWW-Authenticate": 'Bearer realm="feedsvc"'},
-                )
-            if token.role not in roles:
-                raise ApiError(403, f"A {token.role} token may not do this.")
-            after_request_session(partial(record_use, database(), token))
-            g.token = token
+            authenticated(*roles)
             return view(*args, **kwargs)
 
         return checked  # type: ignore[return-value]
@@ -136,10 +159,11 @@ def int_parameter(name: str, default: int, low: int, high: int, errors: list[Fie
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not re.fullmatch(r"\d{1,9}", raw) or not low <= int(raw) <= high:
+    number = ascii_int(raw, max_digits=9)
+    if number is None or not low <= number <= high:
         errors.append(FieldError(None, f"must be an integer from {low} to {high}", name))
         return default
-    return int(raw)
+    return number
 
 
 def commit() -> None:
@@ -225,10 +249,18 @@ def article_response(article: Article, status: int = 200) -> Response:
     return respond(article_out(article, variants), status, headers)
 
 
+QUEUE_HEADER = "Feedsvc-Translation-Queue"
+
+
 def saved_response(saved: Saved) -> Response:
     commit()
-    jobs().dispatcher.dispatch(saved.jobs)
-    return article_response(saved.article, 201 if saved.created else 200)
+    deferred = jobs().dispatcher.dispatch(saved.jobs)
+    response = article_response(saved.article, 201 if saved.created else 200)
+    if deferred:
+        # Saved and queued in the database; the queue was out of reach, so translation
+        # starts when the worker's sweep hands the jobs over.
+        response.headers[QUEUE_HEADER] = "deferred"
+    return response
 
 
 def editor() -> Editor:
@@ -250,6 +282,10 @@ def article_filter(errors: list[FieldError]) -> ArticleFilter:
         errors.append(FieldError(None, "must be true or false", "include_deleted"))
     if errors:
         raise Invalid(errors)
+    if include_deleted == "true":
+        # Deleted articles' text is editorial state, like GET by id's 410: only editors
+        # and admins list it (401 without a token, 403 for a translator).
+        authenticated(*EDITORS)
     if section is not None:
         store().sections.get(section)  # 404 for an unknown section
     return ArticleFilter(section, since, include_deleted == "true")
@@ -482,12 +518,24 @@ def import_exchange(lang_tag: str) -> Response:
 def export_exchange(lang_tag: str, fmt: str) -> Response:
     language = target_language(lang_tag)
     require_language(language)
-    article = request.args.get("article")
-    if article is not None and not article.isdigit():
-        raise Invalid([FieldError(None, "must be an article id", "article")])
-    data, media_type = export_file(store(), language.tag, int(article) if article else None, fmt)
-    response = Response(data, mimetype=media_type)
+    raw = request.args.get("article")
+    article = ascii_int(raw)
+    if raw is not None and article is None:
+        raise Invalid([FieldError(None, "must be an article id (ASCII digits)", "article")])
+    raw_after = request.args.get("after")
+    after = ascii_int(raw_after)
+    if raw_after is not None and after is None:
+        raise Invalid([FieldError(None, "must be an article id (ASCII digits)", "after")])
+    # A whole language comes in pages of FEEDSVC_EXPORT_MAX_SEGMENTS segments (whole
+    # articles); Link rel="next" names the next page while more remain.
+    page = export_page(store(), language.tag, article, fmt, after or 0)
+    response = Response(page.data, mimetype=page.media_type)
     response.headers["Content-Disposition"] = f'attachment; filename="feedsvc-{language.tag}.{fmt}"'
+    if page.next_after is not None:
+        following = url_for(
+            "api.export_exchange", lang_tag=language.tag, fmt=fmt, after=page.next_after
+        )
+        response.headers["Link"] = f'<{following}>; rel="next"'
     return response
 
 
@@ -508,6 +556,7 @@ def term_of(language: Language, term_id: int) -> GlossaryTerm:
 @bp.get("/glossary/<lang_tag>")
 @requires(*Role)
 def list_glossary(lang_tag: str) -> Response:
+    """Admins and editors read every glossary, a translator those of their languages."""
     language = target_language(lang_tag)
     require_language(language)
     items = [term_out(t) for t in store().glossary.terms(SOURCE_LANGUAGE, language.tag)]
@@ -515,7 +564,7 @@ def list_glossary(lang_tag: str) -> Response:
 
 
 @bp.post("/glossary/<lang_tag>")
-@requires(*EDITORS)
+@requires(Role.ADMIN)  # as the review screens: admins edit glossaries
 def create_glossary_term(lang_tag: str) -> Response:
     language = target_language(lang_tag)
     doc = body(GlossaryIn)
@@ -533,7 +582,7 @@ def create_glossary_term(lang_tag: str) -> Response:
 
 
 @bp.put(f"/glossary/<lang_tag>/{TERM_ID}")
-@requires(*EDITORS)
+@requires(Role.ADMIN)  # as the review screens: admins edit glossaries
 def replace_glossary_term(lang_tag: str, term_id: int) -> Response:
     language = target_language(lang_tag)
     doc = body(GlossaryIn)
@@ -547,7 +596,7 @@ def replace_glossary_term(lang_tag: str, term_id: int) -> Response:
 
 
 @bp.delete(f"/glossary/<lang_tag>/{TERM_ID}")
-@requires(*EDITORS)
+@requires(Role.ADMIN)  # as the review screens: admins edit glossaries
 def delete_glossary_term(lang_tag: str, term_id: int) -> Response:
     term_of(target_language(lang_tag), term_id)
     store().glossary.delete(term_id, utcnow())
@@ -573,7 +622,9 @@ def list_tokens() -> Response:
 @requires(Role.ADMIN)
 def create_token() -> Response:
     doc = body(TokenIn)
-    token, secret = issue_token(store(), doc.name, doc.role, doc.languages)
+    token, secret = issue_token(
+        store(), doc.name, doc.role, doc.languages, expires_at=doc.expires_at
+    )
     commit()
     return respond(out(TokenCreated, token, token=secret), 201)
 

@@ -54,6 +54,10 @@ _ERRORS = {
     "415": _problem("Body is not application/json"),
     "422": _problem("Invalid fields; `errors` lists each"),
     "428": _problem("If-Match is required"),
+    "429": _problem(
+        "Too many failed authentications from this address, or writes with this token; "
+        "Retry-After says when to try again"
+    ),
 }
 _ETAG = {"ETag": {"description": "Strong validator of this revision", "schema": {"type": "string"}}}
 
@@ -72,7 +76,7 @@ def _operation(
 ) -> dict[str, Any]:
     operation: dict[str, Any] = {"summary": summary, "responses": ok | _errors(*errors)}
     if not public:
-        operation["responses"] |= _errors(401, 403)
+        operation["responses"] |= _errors(401, 403, 429)
     if body:
         operation["requestBody"] = {"required": True, "content": _json(body)}
         operation["responses"] |= _errors(400, 413, 415, 422)
@@ -147,7 +151,7 @@ def openapi_document() -> dict[str, Any]:
         _query(
             "include_deleted",
             {"type": "string", "enum": ["true", "false"]},
-            "Include tombstones of deleted articles",
+            "Include tombstones of deleted articles (needs an editor or admin token)",
         ),
         _query("page", {"type": "integer", "minimum": 1, "maximum": 100000}, "Page, from 1"),
         _query(
@@ -214,7 +218,10 @@ def openapi_document() -> dict[str, Any]:
                     }
                 },
                 400,
+                401,  # include_deleted=true without an editor or admin token
+                403,
                 404,
+                429,
                 parameters=list_params,
                 public=True,
             ),

@@ -37,6 +37,7 @@ _TITLES = {
     415: "Unsupported media type",
     422: "Invalid fields",
     428: "Precondition required",
+    429: "Too many requests",
     500: "Internal server error",
 }
 _SLUGS = {
@@ -53,6 +54,7 @@ _SLUGS = {
     415: "unsupported-media-type",
     422: "invalid-fields",
     428: "precondition-required",
+    429: "too-many-requests",
     500: "internal-error",
 }
 

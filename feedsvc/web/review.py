@@ -65,6 +65,8 @@ from ..review import (
 )
 from ..segments import normalize_tokens, segment_places
 from ..store import Store
+from .limits import limits
+from .params import ascii_int
 from .problems import problem
 from .segment_rows import build_row, qa_message
 
@@ -74,22 +76,9 @@ SESSION_KEY = "review_token_id"
 UNDO_KEY = "review_undo"  # the reviewer's last bulk approval, while it can be undone
 
 
-# The review screens run only their own script and styles; article images may come from
-# anywhere on the web, nothing may frame the screens.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: http: data:; "
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
-
-
-@bp.after_request
-def protect(response: Response) -> Response:
-    """A strict CSP (no inline script), nosniff, no referrer beyond the origin, no framing."""
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    return response
+# Security headers (a strict CSP without inline script, nosniff, Referrer-Policy, no
+# framing) are set for every HTML page of the app: overhead.secure_pages.
+SESSION_GENERATION_KEY = "review_session_generation"  # sign-out raises the token's
 
 
 def store() -> Store:
@@ -103,8 +92,14 @@ def signed_in(view: F) -> F:
     def checked(*args: Any, **kwargs: Any) -> Any:
         token_id = session.get(SESSION_KEY)
         token = store().tokens.get(token_id) if isinstance(token_id, int) else None
-        if token is None or token.revoked_at is not None:
+        if (
+            token is None
+            or not token.live(utcnow())
+            or session.get(SESSION_GENERATION_KEY) != token.session_generation
+        ):
+            # Revoked, expired, or signed out since this cookie was issued (a copy of it).
             session.pop(SESSION_KEY, None)
+            session.pop(SESSION_GENERATION_KEY, None)
             return redirect(url_for("review.sign_in", next=request.path))
         g.reviewer = token
         return view(*args, **kwargs)
@@ -152,12 +147,20 @@ def sign_in() -> str | Response:
 
 @bp.post("/")
 def sign_in_post() -> Response | tuple[str, int]:
-    from ..tokens import authenticate, record_use
+    """Sign in with a token. Failed attempts are counted per client IP and per token name
+    (limits.py); past either limit the answer is 429 with Retry-After, even for a good
+    token, until the window has passed."""
+    from ..tokens import authenticate, record_use, token_name
 
     target = local_review_path(request.form.get("next"))
-    token = authenticate(store(), request.form.get("token", "").strip())
+    secret = request.form.get("token", "").strip()
+    name = token_name(secret)
+    if (wait := limits().sign_in_blocked(name)) is not None:
+        return too_many_attempts(wait, target)
+    token = authenticate(store(), secret)
     if token is None or token.role not in (Role.TRANSLATOR, Role.ADMIN):
         request_session().rollback()
+        limits().sign_in_failed(name)
         return render_template(
             "review/sign_in.html",
             next=target or "",
@@ -167,13 +170,32 @@ def sign_in_post() -> Response | tuple[str, int]:
     ui_language = session.get(i18n.UI_LANGUAGE_KEY)  # chosen before signing in: it stays
     session.clear()
     session[SESSION_KEY] = token.id
+    session[SESSION_GENERATION_KEY] = token.session_generation
     if ui_language:
         session[i18n.UI_LANGUAGE_KEY] = ui_language
     return redirect(target or url_for("review.home"))
 
 
+def too_many_attempts(wait: int, target: str | None) -> Response:
+    """429 for a sign-in past the limit: problem+json for scripts, a localized page else."""
+    headers = {"Retry-After": str(wait)}
+    detail = _("Too many failed sign-ins. Try again in %(seconds)d seconds.", seconds=wait)
+    if wants_json():
+        return problem(429, detail, headers=headers)
+    page = render_template("review/sign_in.html", next=target or "", error=detail, status=429)
+    return Response(page, 429, headers=headers, mimetype="text/html")
+
+
 @bp.post("/sign-out")
 def sign_out() -> Response:
+    """End the session here and on the server: the token's session generation is raised,
+    so this cookie (or a copy of it) no longer signs anyone in. Every review session of
+    the token ends with it."""
+    token_id = session.get(SESSION_KEY)
+    token = store().tokens.get(token_id) if isinstance(token_id, int) else None
+    if token is not None and session.get(SESSION_GENERATION_KEY) == token.session_generation:
+        store().tokens.end_sessions(token.id)
+        request_session().commit()
     ui_language = session.get(i18n.UI_LANGUAGE_KEY)  # a choice of language outlives the sign-in
     session.clear()
     if ui_language:
@@ -205,7 +227,7 @@ def queue(lang_tag: str) -> str:
     order = args.get("sort", "oldest")
     order = order if order in QUEUE_ORDERS else "oldest"
     page_arg = args.get("page", "1")
-    page = min(int(page_arg), 100_000) if page_arg.isdigit() and int(page_arg) > 0 else 1
+    page = min(ascii_int(page_arg) or 1, 100_000)
     found = queue_page(st, language, section, search, status, order, page)
     labels = section_labels(st.sections.all())
     link = partial(
@@ -627,11 +649,12 @@ def undo_approval(lang_tag: str, article_id: int, batch: str) -> Response:
 @signed_in
 def export(lang_tag: str, fmt: str) -> Response:
     language = language_for(lang_tag)
-    article = request.args.get("article", "")
+    raw, raw_after = request.args.get("article"), request.args.get("after")
+    article, after = ascii_int(raw), ascii_int(raw_after)
+    if (raw and article is None) or (raw_after and after is None):
+        abort(400)  # "²" or "٣" is not an article id
     try:
-        data, media_type = export_file(
-            store(), language.tag, int(article) if article.isdigit() else None, fmt
-        )
+        data, media_type = export_file(store(), language.tag, article, fmt, after or 0)
     except NotFound:
         abort(404)
     response = Response(data, mimetype=media_type)
@@ -780,10 +803,14 @@ def glossary_change(lang_tag: str) -> Response:
     keep = form.get("do_not_translate") == "on"
     try:
         if form.get("action") == "delete":
-            st.glossary.delete(int(form.get("id", "0")), utcnow())
+            st.glossary.delete(ascii_int(form.get("id")) or 0, utcnow())
         elif form.get("id"):
             update_term(
-                st, int(form["id"]), form.get("source_term", ""), form.get("target_term", ""), keep
+                st,
+                ascii_int(form["id"]) or 0,
+                form.get("source_term", ""),
+                form.get("target_term", ""),
+                keep,
             )
         else:
             add_term(
@@ -934,7 +961,10 @@ def local_review_path(target: str | None) -> str | None:
     redirect never leaves for another site."""
     if not target or "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
         return None
-    parts = urlsplit(target)
+    try:
+        parts = urlsplit(target)
+    except ValueError:  # "//[" is an invalid IPv6 host to urlsplit
+        return None
     if parts.scheme or parts.netloc or not parts.path.startswith("/review/"):
         return None
     return target
@@ -977,6 +1007,8 @@ def http_error_detail(exc: HTTPException) -> str:
         404: _("This page or segment does not exist (any more)."),
         405: _("This address does not accept that request."),
         413: _("The text is too long to be saved."),
+        422: _("A field holds characters that are not text (control characters)."),
+        429: _("Too many requests. Wait a moment and try again."),
         428: _("The form lacks the segment's version; reload the page."),
     }
     return details.get(exc.code or 400, _("The request failed."))
