@@ -14,7 +14,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from flask import Flask
+from flask import Flask, current_app
 from flask.testing import FlaskClient
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -132,6 +132,16 @@ def make_config(database_url: str, **overrides: str) -> dict[str, str]:
     } | overrides
 
 
+def dispose_app() -> None:
+    """In the app context of a test's app: stop its threads (worker, scope poller) and
+    close its connections. A poller left running would keep opening connections to a
+    schema the session drops, until PostgreSQL has no connection left."""
+    app = current_app
+    app.extensions["feedsvc.jobs"].dispatcher.stop()
+    app.extensions["feedsvc.scopes"].stop()
+    database().engine.dispose()
+
+
 @contextmanager
 def running_app(database_url: str, **overrides: str) -> Iterator[Flask]:
     """An app on ``database_url``; its worker thread stopped and engine closed afterwards."""
@@ -140,10 +150,8 @@ def running_app(database_url: str, **overrides: str) -> Iterator[Flask]:
     try:
         yield app
     finally:
-        app.extensions["feedsvc.jobs"].dispatcher.stop()
-        app.extensions["feedsvc.scopes"].stop()
         with app.app_context():
-            database().engine.dispose()
+            dispose_app()
 
 
 @pytest.fixture

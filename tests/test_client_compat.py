@@ -28,7 +28,7 @@ from feedsvc import create_app
 from feedsvc.db import database
 from feedsvc.demo import load_demo
 from tests.clients.readers import READERS, Item, Reader, View
-from tests.conftest import make_config, skip_or_fail
+from tests.conftest import dispose_app, make_config, skip_or_fail
 from tests.live_server import GunicornServer
 
 FORMATS = ("atom", "rss")
@@ -132,7 +132,7 @@ def server(
     app = create_app(make_config(url))
     with app.app_context():
         load_demo(database(), ("zh-Hans", "fr"))
-        database().engine.dispose()
+        dispose_app()
     app.extensions["feedsvc.jobs"].dispatcher.stop()
     config = make_config(url, GUNICORN_CMD_ARGS=BASE_URL_HOOK)
     live = GunicornServer.start(config, directory / "gunicorn", workers=2)

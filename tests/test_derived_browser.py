@@ -22,7 +22,7 @@ from feedsvc.review import Reviewer
 from feedsvc.store import Store
 from feedsvc.tokens import issue_token
 from tests.browser import screenshot
-from tests.conftest import Api, make_config
+from tests.conftest import Api, dispose_app, make_config
 from tests.test_derived import BODY, SIMPLIFIED, SUMMARY, TITLE
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -41,7 +41,7 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     )
     yield app
     with app.app_context():
-        database().engine.dispose()
+        dispose_app()
 
 
 def prepare(app: Flask) -> tuple[str, int]:

@@ -19,7 +19,7 @@ from feedsvc.domain import JobStatus, Role
 from feedsvc.jobs import RqDispatcher, jobs, sweep_due_jobs
 from feedsvc.store import Store
 from feedsvc.tokens import issue_token
-from tests.conftest import Api, flushed_test_redis, make_config
+from tests.conftest import Api, dispose_app, flushed_test_redis, make_config
 
 
 class Forwarder:
@@ -99,7 +99,7 @@ def cut_database(postgres_url: str) -> Iterator[tuple[Flask, Forwarder]]:
     yield app, forwarder
     forwarder.stop()
     with app.app_context():
-        database().engine.dispose()
+        dispose_app()
 
 
 def test_a_database_out_of_reach_answers_503_and_recovers(
@@ -161,7 +161,7 @@ def test_redis_out_of_reach_defers_translation_and_the_sweep_catches_up(
     with closed.app_context(), database().session() as session:
         (job,) = Store(session).jobs.all()
         assert (job.article_id, job.status) == (article_id, JobStatus.QUEUED)
-        database().engine.dispose()
+        dispose_app()
 
     back = create_app(
         make_config(database_url, FEEDSVC_LANGUAGES="en,zh-Hans", FEEDSVC_REDIS_URL=redis_url)
@@ -172,4 +172,4 @@ def test_redis_out_of_reach_defers_translation_and_the_sweep_catches_up(
         assert back.test_client().get("/healthz").json["queue"] == "ok"
         sweep_due_jobs(extension.worker, extension.dispatcher)
         assert extension.dispatcher.queue.count == 1, "the waiting job reached RQ"
-        database().engine.dispose()
+        dispose_app()

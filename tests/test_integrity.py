@@ -26,7 +26,7 @@ from feedsvc.jobs import backoff, jobs
 from feedsvc.store import Store
 from feedsvc.translation import cut, source_hash
 from tests.argos_fixture import build_argos_package, install_argos_package
-from tests.conftest import Api, make_config
+from tests.conftest import Api, dispose_app, make_config
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -219,7 +219,7 @@ def test_a_job_whose_worker_dies_every_time_ends_failed_after_backoff(
         assert waits == sorted(waits) and waits[0] < waits[-1], "exponential backoff"
     finally:
         with app.app_context():
-            database().engine.dispose()
+            dispose_app()
 
 
 # -- 6: the translation memory never spreads another sentence's number --------------------
@@ -447,7 +447,7 @@ def test_two_worker_processes_race_on_the_same_jobs(racing: dict[str, str]) -> N
             )
     finally:
         with app.app_context():
-            database().engine.dispose()
+            dispose_app()
 
 
 def test_a_translator_reads_only_the_glossaries_of_their_languages(

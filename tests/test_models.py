@@ -16,7 +16,7 @@ from feedsvc.engine import NoModel
 from feedsvc.engine.argos import EngineOptions, Engines
 from feedsvc.engine.packages import Packages, argos_code
 from tests.argos_fixture import build_argos_package
-from tests.conftest import make_config
+from tests.conftest import dispose_app, make_config
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def app(tmp_path: Path) -> Iterator[Flask]:
         upgrade(database().engine)
     yield app
     with app.app_context():
-        database().engine.dispose()
+        dispose_app()
 
 
 def cli(app: Flask, *args: str):  # type: ignore[no-untyped-def]

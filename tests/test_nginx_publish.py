@@ -23,7 +23,7 @@ from feedsvc.db.migrate import upgrade
 from feedsvc.demo import load_demo
 from feedsvc.publish import publish_all
 from feedsvc.store import Store
-from tests.conftest import make_config, skip_or_fail
+from tests.conftest import dispose_app, make_config, skip_or_fail
 from tests.live_server import GunicornServer, Reply
 from tests.nginx_server import NginxServer, missing
 from tests.test_publish import all_urls
@@ -83,7 +83,7 @@ def stack() -> Iterator[Stack]:
         if scopes is not None:
             scopes.stop()
         with app.app_context():
-            database().engine.dispose()
+            dispose_app()
         shutil.rmtree(base, ignore_errors=True)
 
 

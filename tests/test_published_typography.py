@@ -21,6 +21,7 @@ from feedsvc.jobs import jobs
 from feedsvc.store import Store
 from feedsvc.urls import article_path
 from tests.argos_fixture import install_argos_package
+from tests.conftest import dispose_app
 from tests.test_translation import argosmodel, translating_config  # noqa: F401
 
 BASE = "http://feeds.test"
@@ -41,7 +42,7 @@ def translated(database_url: str, tmp_path: Path, argosmodel: Path) -> Iterator[
     yield app
     app.extensions["feedsvc.jobs"].dispatcher.stop()
     with app.app_context():
-        database().engine.dispose()
+        dispose_app()
 
 
 def segment_targets(app: Flask, origin: str | None = None) -> set[str]:

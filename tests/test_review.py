@@ -23,7 +23,7 @@ from feedsvc.store import Store
 from feedsvc.tokens import issue_token
 from feedsvc.translation import source_hash
 from tests.argos_fixture import build_argos_package, install_argos_package
-from tests.conftest import Api, make_config
+from tests.conftest import Api, dispose_app, make_config
 
 BASE = "http://feeds.test"
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -52,7 +52,7 @@ def rapp(database_url: str, tmp_path: Path, argosmodel: Path) -> Iterator[Flask]
     )
     yield app
     with app.app_context():
-        database().engine.dispose()
+        dispose_app()
 
 
 @pytest.fixture

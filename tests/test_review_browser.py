@@ -21,7 +21,7 @@ from feedsvc.store import Store
 from feedsvc.tokens import issue_token
 from tests.argos_fixture import build_argos_package, install_argos_package
 from tests.browser import screenshot
-from tests.conftest import Api, make_config
+from tests.conftest import Api, dispose_app, make_config
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 EDITED = "黄埔机器人产业园正式开园"
@@ -41,7 +41,7 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     )
     yield app
     with app.app_context():
-        database().engine.dispose()
+        dispose_app()
 
 
 def prepare(app: Flask) -> tuple[str, int]:

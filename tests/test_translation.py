@@ -28,7 +28,7 @@ from feedsvc.store import Store
 from feedsvc.tokens import issue_token
 from feedsvc.translation import cut, source_hash
 from tests.argos_fixture import build_argos_package, install_argos_package
-from tests.conftest import Api, flushed_test_redis, make_config
+from tests.conftest import Api, dispose_app, flushed_test_redis, make_config
 
 BODY = (
     "<p>GUANGZHOU, Feb. 19 (Nanfang Plus) -- The Guangzhou Development District opened a "
@@ -65,7 +65,7 @@ def tapp(database_url: str, packages_dir: Path, argosmodel: Path) -> Iterator[Fl
     yield app
     app.extensions["feedsvc.jobs"].dispatcher.stop()
     with app.app_context():
-        database().engine.dispose()
+        dispose_app()
 
 
 @pytest.fixture
@@ -135,7 +135,7 @@ def test_posting_an_article_translates_it_through_the_worker_thread(
     finally:
         app.extensions["feedsvc.jobs"].dispatcher.stop()
         with app.app_context():
-            database().engine.dispose()
+            dispose_app()
     origins = {s["key"]: s["origin"] for s in translation["segments"]}
     assert translation["job"]["status"] == "done"
     assert translation["engine"] == "argos translate-en_zh 1.0"
@@ -255,9 +255,8 @@ def _editor_api(app: Flask) -> Api:
 
 
 def _dispose(app: Flask) -> None:
-    app.extensions["feedsvc.jobs"].dispatcher.stop()
     with app.app_context():
-        database().engine.dispose()
+        dispose_app()
 
 
 def _worker_env(database_url: str, packages: Path, **extra: str) -> dict[str, str]:

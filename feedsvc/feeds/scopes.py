@@ -65,6 +65,9 @@ class Scopes:
         return self.scope("")[0]
 
 
+STOP_SECONDS = 5
+
+
 class ScopeSnapshot:
     """The current ``Scopes`` of one app, reloaded when a change may have happened.
 
@@ -138,7 +141,12 @@ class ScopeSnapshot:
         return Scopes(versions, sections)
 
     def stop(self) -> None:
+        """Stop the watcher and wait for it (it wakes within half a second), so that no
+        reload opens a connection after the caller closes the engine."""
         self._stopping.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=STOP_SECONDS)
 
     def _start_watcher(self) -> None:
         self._stopping.clear()
