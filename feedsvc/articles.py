@@ -92,6 +92,11 @@ def segments_at_most(body_html: str) -> int:
     )
 
 
+# The longest sentence one segment may hold: the model reads it whole, and QA and the
+# review screens handle it in one piece.
+MAX_SEGMENT_CHARS = 4000
+
+
 def segment_count(title: str, summary: str | None, body_html: str) -> int:
     """Segments the translation job cuts (feedsvc.translation.cut): title, summary, body."""
     return 1 + (1 if summary else 0) + len(segment_html(body_html).segments)
@@ -343,15 +348,27 @@ class Editor:
         translating (about 0.5 s for 200 KB of prose), and only a body whose cheap upper
         bound is over the limit is cut here."""
         limit = self.limits.max_segments
-        if 2 + segments_at_most(body_html) <= limit:
+        if 2 + segments_at_most(body_html) <= limit and len(body_html) <= MAX_SEGMENT_CHARS:
             return
-        if (count := segment_count(title, summary, body_html)) > limit:
+        segments = segment_html(body_html).segments
+        if (count := 1 + (1 if summary else 0) + len(segments)) > limit:
             raise Invalid(
                 [
                     FieldError(
                         "/body_html",
                         f"cuts into {count} translation segments (sentences, alt and title "
                         f"texts, with the title and summary); at most {limit} are accepted",
+                    )
+                ]
+            )
+        longest = max((len(segment.source) for segment in segments), default=0)
+        if longest > MAX_SEGMENT_CHARS:
+            raise Invalid(
+                [
+                    FieldError(
+                        "/body_html",
+                        f"holds a sentence of {longest} characters; one segment may have at "
+                        f"most {MAX_SEGMENT_CHARS} (the model translates it in one piece)",
                     )
                 ]
             )

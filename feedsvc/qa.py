@@ -11,7 +11,11 @@ Decisions, so callers know what to expect:
   ``placeholder_extra``, ``tag_order`` (markup would be lost, duplicated or mis-nested) and
   an ``empty`` target. They block a save. Everything else, ``value_typed`` included, is a
   warning a translator may dismiss.
-  An empty target is reported alone: every other issue would only follow from it.
+  An empty target is reported alone: every other issue would only follow from it. So is a
+  target over ``target_limit`` (three times the source and 500 characters), ``too_long``,
+  an error: no translation is that long, and checking it would cost seconds; and one with
+  characters that are not text (``not_text``: controls but tab and newline, C1 controls,
+  bidirectional overrides, noncharacters), an error too.
 - **Typed-out values** are warnings (``value_typed``): a standalone placeholder protecting
   plain text (today only a literal brace; segments cut before numbers went back into the
   text protected numbers, URLs and e-mail addresses too) written out instead of its token.
@@ -68,6 +72,8 @@ from .segments import Segment, placeholder_ids, render_text
 
 CODES: tuple[str, ...] = (
     "empty",
+    "too_long",
+    "not_text",
     "placeholder_missing",
     "placeholder_extra",
     "value_typed",
@@ -85,6 +91,8 @@ SEVERITIES = ("error", "warning")
 # English texts; the caller localizes by code. Empty parameters are shown as "—".
 MESSAGES: dict[str, str] = {
     "empty": "The translation is empty although the source has text.",
+    "too_long": "The translation has {length} characters; at most {limit} are checked and kept.",
+    "not_text": "The translation holds characters that are not text: {characters}.",
     "placeholder_missing": "Placeholders of the source are missing: {placeholders}.",
     "placeholder_extra": (
         "The translation has placeholders the source does not have, or has them more "
@@ -143,7 +151,10 @@ _LETTER = rf"[^\W\d_{_CJK}]"
 _WORD_CHAR = re.compile(_WORD)
 # ASCII only: CJK text often follows a URL or address without a space.
 _URL_OR_EMAIL = re.compile(
-    r"https?://[!-~]+|www\.[!-~]+|[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
+    # An address starts only where a run begins: a long run without "@" would otherwise
+    # be scanned again from each of its characters (quadratic).
+    r"https?://[!-~]+|www\.[!-~]+"
+    r"|(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
 )
 _LATIN = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f"
 _LATIN_WORD = re.compile(rf"[{_LATIN}]+(?:['’][{_LATIN}]+)*")
@@ -1033,7 +1044,25 @@ def check(
     empty = _check_empty(pair)
     if empty:
         return empty
+    limit = target_limit(source)
+    if len(target) > limit:  # no translation is this long; its checks would cost seconds
+        return [Issue("too_long", {"length": str(len(target)), "limit": str(limit)}, "error")]
+    if found := sorted(set(_NOT_TEXT.findall(target))):
+        shown = ", ".join(f"U+{ord(char):04X}" for char in found)
+        return [Issue("not_text", {"characters": shown}, "error")]
     return [issue for run in _CHECKS for issue in run(pair)]
+
+
+# Control characters (tab and newline aside), C1 controls, bidirectional overrides and
+# isolates (they reorder what readers see), noncharacters: never part of a translation.
+_NOT_TEXT = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufdd0-\ufdef\ufffe\uffff]"
+)
+
+
+def target_limit(source: str) -> int:
+    """The longest translation a segment accepts: three times its source, and some."""
+    return 3 * len(source) + 500
 
 
 class _Shown(dict[str, str]):

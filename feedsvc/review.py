@@ -20,7 +20,9 @@ from . import derived, qa
 from .articles import Clock, utcnow
 from .config import SOURCE_LANGUAGE, Language
 from .domain import (
+    Article,
     FieldError,
+    Gone,
     Invalid,
     NotFound,
     PreconditionFailed,
@@ -43,6 +45,20 @@ from .store import Store
 from .store.memory import length_window, normalized, source_hash
 from .translation import cut, publish_variant
 from .typography import punctuate
+
+
+def typed_text(text: str) -> str:
+    """A translator's text as stored: placeholders typed with an IME in their canonical
+    spelling, line ends as "\n" (a browser's form sends "\r\n"), no outer whitespace."""
+    return normalize_tokens(text.replace("\r\n", "\n").replace("\r", "\n")).strip()
+
+
+def live_article(store: Store, article_id: int) -> Article:
+    """The article, unless deleted: its text is then only for editors (Gone)."""
+    article = store.articles.get(article_id)
+    if article.deleted_at is not None:
+        raise Gone(f"article {article_id} was deleted")
+    return article
 
 
 def segment_etag(segment: SegmentState) -> str:
@@ -320,6 +336,7 @@ class Reviewer:
         self.derived: set[int] = set()  # articles whose derived segments changed
 
     def _segment(self, article_id: int, key: str, if_match: str | None) -> SegmentState:
+        live_article(self.store, article_id)
         segment = self.store.segments.get(article_id, self.lang, key)
         if if_match is not None and if_match not in ("*", segment_etag(segment)):
             raise PreconditionFailed(f"segment {key} changed since you loaded it; reload it")
@@ -370,7 +387,7 @@ class Reviewer:
         return changed
 
     def _save(self, segment: SegmentState, target: str, approve: bool, action: str) -> SegmentState:
-        target = normalize_tokens(target).strip()
+        target = typed_text(target)
         blocking = [
             i
             for i in issues(segment, target, terms_of(self.store, self.lang), self.lang)
@@ -426,7 +443,7 @@ class Reviewer:
 
     def approve_many(self, article_id: int, keys: Sequence[str] | None = None) -> BulkApproval:
         """Approve what :meth:`bulk_plan` allows, as one batch that :meth:`undo` can revert."""
-        self.store.articles.get(article_id)
+        live_article(self.store, article_id)
         plan = self.bulk_plan(article_id, keys)
         batch = uuid.uuid4().hex[:16]
         for segment in plan.approvable:
@@ -522,8 +539,9 @@ class Reviewer:
             segment = None
             if entry.article_id is not None and entry.key is not None:
                 try:
+                    live_article(self.store, entry.article_id)
                     segment = self.store.segments.get(entry.article_id, self.lang, entry.key)
-                except NotFound:
+                except (NotFound, Gone):
                     segment = None
             item = partial(_import_item, entry, segment, titles)
             if segment is None:
@@ -533,7 +551,7 @@ class Reviewer:
             if normalized(entry.source) != normalized(segment.source):
                 report.items.append(item("source_changed", file_source=entry.source))
                 continue
-            target = entry.target.strip()
+            target = typed_text(entry.target)
             if not target:
                 report.items.append(item("unchanged"))
                 continue
@@ -615,12 +633,12 @@ def preview(store: Store, article_id: int, lang: str, typed: Mapping[str, str]) 
     """The article as it would read with ``typed`` texts (by segment key) over the stored
     ones; a typed text QA would refuse, and a segment without text, show the stored text
     or the English. Sanitized like a published variant."""
-    article = store.articles.get(article_id)
+    article = live_article(store, article_id)
     pieces = cut(article.title, article.summary, article.body_html)
     texts = {}
     terms = terms_of(store, lang)
     for segment in store.segments.of(article_id, lang):
-        text = normalize_tokens(typed.get(segment.key, "")).strip()
+        text = typed_text(typed.get(segment.key, ""))
         broken = any(i.severity == "error" for i in issues(segment, text, terms, lang))
         if text and not broken:
             texts[segment.key] = text
@@ -692,7 +710,7 @@ def _units(
 ) -> tuple[list[Unit], int | None]:
     following = None
     if article_id is not None:
-        store.articles.get(article_id)
+        live_article(store, article_id)
         ids = [article_id]
     else:
         ids, following = export_article_ids(store, lang, after, max_segments)

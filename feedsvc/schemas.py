@@ -42,8 +42,17 @@ def _refuse_control_characters(value: str) -> str:
     return value
 
 
+# In plain text also C1 controls and bidirectional overrides and isolates: invisible, and
+# they reorder what readers see around them (a title that reads backwards).
+_NOT_PLAIN = re.compile("[\x80-\x9f\u202a-\u202e\u2066-\u2069\ufdd0-\ufdef]")
+NOT_PLAIN_MESSAGE = "must not contain C1 controls or bidirectional overrides"
+
+
 def _no_control_characters(value: str) -> str:
-    return _refuse_control_characters(value).strip()
+    value = _refuse_control_characters(value).replace("\r\n", "\n").replace("\r", "\n")
+    if _NOT_PLAIN.search(value):
+        raise ValueError(NOT_PLAIN_MESSAGE)
+    return value.strip()
 
 
 # Any input string that is not plain text() (markup, URLs, translations): as given, but

@@ -112,9 +112,9 @@ def test_a_500_kb_body_is_refused_naming_the_limit_and_nothing_changes(bounded: 
     refused(patch, "/body_html", "204800")
     assert stored(bounded) == before and job_count(bounded) == jobs_before
 
-    # Just under the limit (and few segments: one long sentence) is accepted.
-    at_limit = f"<p>{'word ' * 40_900}</p>"
-    assert 204_000 < len(at_limit.encode()) <= 204_800
+    # Just under the limit (few segments, none longer than a segment may be) is accepted.
+    at_limit = "<p>" + ("Word " + "word " * 598 + "end. ") * 68 + "</p>"
+    assert 203_000 < len(at_limit.encode()) <= 204_800
     ok = api.put(path, article_doc(body_html=at_limit), headers={"If-Match": etag})
     assert ok.status_code == 200, ok.json
 
@@ -519,3 +519,14 @@ def test_whole_language_exports_come_in_pages(database_url: str) -> None:
         assert "Link" not in one.headers and len(contexts_po(one.get_data())) == 4
         bad = translator.get("/exchange/zh-Hans/export.po?after=x")
         assert bad.status_code == 400 and bad.mimetype == "application/problem+json"
+
+
+def test_a_sentence_longer_than_a_segment_may_be_is_refused(bounded: Flask) -> None:
+    """One segment is one model input: 60,000 "x? " is no sentence to translate whole."""
+    api = editor_of(bounded)
+    response = api.post("/articles", article_doc(body_html="<p>" + "x" * 4001 + "</p>"))
+    assert response.status_code == 422
+    assert "4000" in response.json["errors"][0]["detail"]
+    assert (
+        api.post("/articles", article_doc(body_html="<p>" + "x" * 3990 + "</p>")).status_code == 201
+    )

@@ -173,3 +173,15 @@ def test_redis_out_of_reach_defers_translation_and_the_sweep_catches_up(
         sweep_due_jobs(extension.worker, extension.dispatcher)
         assert extension.dispatcher.queue.count == 1, "the waiting job reached RQ"
         dispose_app()
+
+
+def test_a_process_started_while_the_database_is_away_answers_503_everywhere() -> None:
+    # Port 9 on loopback: nothing listens, the connection is refused at once.
+    app = create_app(make_config("postgresql+psycopg://postgres@127.0.0.1:9/none"))
+    client = app.test_client()
+    for path in ("/en/feed.rss", "/feeds.opml", "/en/", "/api/v1/articles"):
+        response = client.get(path)
+        assert response.status_code == 503, path
+        assert response.headers["Retry-After"].isdigit(), path
+    with app.app_context():
+        dispose_app()

@@ -238,6 +238,8 @@ def test_nul_and_control_characters(
             ("body_html", "<p>a\x00b</p>"),
             ("image_url", "https://x.example/\x1f.png"),
             ("author", "lone \ud800 surrogate"),
+            ("title", "reads \u202ebackwards"),  # a bidirectional override
+            ("author", "C1 \x85 control"),
         ):
             doc = article_doc(external_id=f"nul-{field}") | {field: value}
             created = editor.post("/articles", doc)
@@ -248,6 +250,8 @@ def test_nul_and_control_characters(
         for doc in (
             {"target": "译\x00文"},
             {"target": "译\x1b[31m"},
+            {"target": "\u202e译文"},
+            {"target": "译\x85文"},
             {"dismiss": "x\x00", "reason": "r"},
             {"dismiss": "numbers", "reason": "r\x00"},
         ):
@@ -273,9 +277,16 @@ def test_nul_and_control_characters(
         token = csrf_of(client.get("/review/").data)
         refused = client.post("/review/", data={"token": "fs_\x00", "csrf_token": token})
         assert_page(refused, 422)
-    # tab and newline are text
+    # tab and newline are text; a form's "\r\n" is a newline
     ok = translator.patch(f"{segments}/title", {"target": "译\t文"}, headers=headers)
     assert ok.status_code == 200, ok.json
+    page = reviewer.get(f"/review/zh-hans/articles/{article}")
+    form = {"csrf_token": csrf_of(page.data), "etag": ok.json["etag"], "action": "save"}
+    saved = reviewer.post(
+        f"/review/zh-hans/articles/{article}/segments/title", data=form | {"target": "译\r\n文"}
+    )
+    assert saved.status_code == 303
+    assert segment_of(translator, article)["target"] == "译\n文"
 
 
 def test_glossary_form_with_nul(app: Flask, tokens: dict[str, str]) -> None:

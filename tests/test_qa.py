@@ -46,6 +46,13 @@ CASES = {
     ),
     "empty/zh-translated": Case("empty", False, RATES, RATES_ZH),
     "empty/fr-translated": Case("empty", False, RATES, RATES_FR, lang="fr"),
+    # too_long: past three times the source and 500 characters, nothing else is checked
+    "too_long/pasted-twice-over": Case("too_long", True, RATES, "央" * (3 * len(RATES) + 501)),
+    "too_long/at-the-limit": Case("too_long", False, RATES, "央" * (3 * len(RATES) + 500)),
+    # not_text: controls (tab and newline aside), C1, bidi overrides, noncharacters
+    "not_text/carriage-return": Case("not_text", True, RATES, RATES_ZH + "\r"),
+    "not_text/bidi-override": Case("not_text", True, RATES, "\u202e" + RATES_ZH),
+    "not_text/newline-and-tab": Case("not_text", False, RATES, RATES_ZH + "\n\t"),
     # placeholder_missing
     "missing/zh-link-dropped": Case(
         "placeholder_missing", True, PARK, "官员表示，该园区将容纳{2}{3}家企业{/2}。", PARK_PH
@@ -329,7 +336,14 @@ def test_only_structure_problems_and_empty_are_errors_value_typed_warns() -> Non
     }
     assert set(severities) == set(CODES)
     errors = {code for code, severity in severities.items() if severity == "error"}
-    assert errors == {"empty", "placeholder_missing", "placeholder_extra", "tag_order"}
+    assert errors == {
+        "empty",
+        "too_long",
+        "not_text",
+        "placeholder_missing",
+        "placeholder_extra",
+        "tag_order",
+    }
     [typed] = check(
         "The agreements are worth {1} billion yuan.", "这批协议价值86亿元。", {"1": "8.6"}
     )

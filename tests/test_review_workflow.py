@@ -406,3 +406,23 @@ def test_refusals_of_the_form_route_are_localized_and_change_nothing(
     )
     assert long_reason.status_code == 422
     assert states(rapp, article)["title"].version == title.version, "nothing changed"
+
+
+def test_a_deleted_article_is_closed_to_translators(
+    rapp: Flask, secrets: dict[str, str], article: int
+) -> None:
+    client = signed_in(rapp, secrets["zh"])
+    token = csrf_of(client.get(f"/review/zh-hans/articles/{article}").data)
+    title = states(rapp, article)["title"]
+    editor = api(rapp, secrets["editor"])
+    assert editor.delete(f"/articles/{article}").status_code == 204
+    zh = api(rapp, secrets["zh"])
+    base = f"/articles/{article}/translations/zh-Hans"
+    assert zh.get(base).status_code == 410
+    assert zh.get(f"{base}/segments").status_code == 410
+    patched = zh.patch(f"{base}/segments/title", {"target": "标题"}, headers={"If-Match": "*"})
+    assert patched.status_code == 410
+    assert zh.get(f"/exchange/zh-Hans/export.po?article={article}").status_code == 410
+    assert client.get(f"/review/zh-hans/articles/{article}").status_code == 410
+    assert send(client, token, title, "标题").status_code == 410
+    assert states(rapp, article)["title"].target == title.target, "nothing changed"

@@ -32,7 +32,15 @@ from ..domain import (
 from ..feeds.data import publishable
 from ..glossary import add_term, update_term
 from ..jobs import jobs
-from ..review import Reviewer, export_page, issues, read_exchange_file, segment_etag, terms_of
+from ..review import (
+    Reviewer,
+    export_page,
+    issues,
+    live_article,
+    read_exchange_file,
+    segment_etag,
+    terms_of,
+)
 from ..schemas import (
     SECTION_PATH_PATTERN,
     ArticleIn,
@@ -383,7 +391,7 @@ def get_translation(article_id: int, lang_tag: str) -> Response:
     language = target_language(lang_tag)
     require_language(language)
     st = store()
-    article = st.articles.get(article_id)
+    article = live_article(st, article_id)
     variant = st.variants.get(article_id, language.tag)
     job = st.jobs.latest(article_id, language.tag)
     segments = st.segments.of(article_id, language.tag)
@@ -441,7 +449,7 @@ def list_segments(article_id: int, lang_tag: str) -> Response:
     language = target_language(lang_tag)
     require_language(language)
     st = store()
-    st.articles.get(article_id)
+    live_article(st, article_id)
     terms = terms_of(st, language.tag)
     items = [
         segment_review(s, language.tag, terms) for s in st.segments.of(article_id, language.tag)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
 from flask import Blueprint, Flask, Response, current_app, request
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..config import Language, Settings
 from ..feeds.data import FeedBuilder, FeedRequest, PageOutOfRange
@@ -232,7 +233,7 @@ class CachedFeeds:
             (method == "GET" or method == "HEAD")
             and not known_query(environ.get("QUERY_STRING", ""))
             and "HTTP_IF_MATCH" not in environ
-            and (hit := self.hit(environ.get("PATH_INFO", ""), stale_ok(environ))) is not None
+            and (hit := self.safe_hit(environ.get("PATH_INFO", ""), stale_ok(environ))) is not None
         ):
             endpoint, rendered = hit
             status, headers, body = answer(rendered, environ, self.max_age)
@@ -240,6 +241,14 @@ class CachedFeeds:
             self.metrics.record(endpoint, method, status[:3], time.perf_counter() - started)
             return [body] if body and method == "GET" else []
         return self.wsgi_app(environ, start_response)
+
+    def safe_hit(self, path: str, stale_ok: bool) -> tuple[str, Rendered] | None:
+        """``hit``, or None when the scopes cannot be read (a process that starts while the
+        database is away): Flask then answers, with a 503 if it needs the database too."""
+        try:
+            return self.hit(path, stale_ok)
+        except SQLAlchemyError:
+            return None
 
     def hit(self, path: str, stale_ok: bool = True) -> tuple[str, Rendered] | None:
         """The route pattern and cached document for ``path``, if both are certain; with

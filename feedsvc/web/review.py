@@ -39,6 +39,7 @@ from ..domain import (
     Article,
     DomainError,
     FieldError,
+    Gone,
     Invalid,
     NotFound,
     PreconditionFailed,
@@ -57,13 +58,15 @@ from ..review import (
     Reviewer,
     export_file,
     issues,
+    live_article,
     preview,
     read_exchange_file,
     segment_etag,
     suggestions_for,
     terms_of,
+    typed_text,
 )
-from ..segments import normalize_tokens, segment_places
+from ..segments import segment_places
 from ..store import Store
 from .limits import limits
 from .params import ascii_int
@@ -353,9 +356,11 @@ def render_editor(
 ) -> tuple[str, int]:
     st = store()
     try:
-        article = st.articles.get(article_id)
+        article = live_article(st, article_id)
     except NotFound:
         abort(404)
+    except Gone:
+        abort(410)
     rows = editor_rows(st, language, article, **changes)
     filters = editor_filters()
     visible = [row for row in rows if shown(row, filters)]
@@ -422,7 +427,7 @@ def refusal(exc: DomainError, segment: SegmentState | None, typed: str, lang: st
     messages = []
     for error in exc.errors if isinstance(exc, Invalid) else []:
         if error.pointer == "/target" and segment is not None and typed:
-            found = issues(segment, normalize_tokens(typed).strip(), terms_of(store(), lang), lang)
+            found = issues(segment, typed_text(typed), terms_of(store(), lang), lang)
             messages += [qa_message(i) for i in found if i.severity == "error"]
         elif error.pointer == "/target":
             messages.append(_("There is no text to approve yet."))
@@ -464,10 +469,11 @@ def change_segment(lang_tag: str, article_id: int, key: str) -> Response | tuple
         jobs().dispatcher.dispatch(work.queued)
     except DomainError as exc:
         request_session().rollback()
-        if isinstance(exc, NotFound):
+        if isinstance(exc, (NotFound, Gone)):
+            status = 410 if isinstance(exc, Gone) else 404
             if wants_json():
-                return problem(404, _("This segment no longer exists; reload the article."))
-            abort(404)
+                return problem(status, _("This segment no longer exists; reload the article."))
+            abort(status)
         try:
             current = st.segments.get(article_id, language.tag, key)
         except NotFound:
@@ -505,7 +511,7 @@ def change_segment(lang_tag: str, article_id: int, key: str) -> Response | tuple
             conflicts={key: conflict} if conflict else None,
         )
     if wants_json():
-        article = st.articles.get(article_id)
+        article = live_article(st, article_id)
         row = editor_rows(st, language, article, keys={key})[0]
         segments = st.segments.of(article_id, language.tag)
         segment = row["segment"]
@@ -550,7 +556,7 @@ def preview_article(lang_tag: str, article_id: int) -> Response:
         return problem(400, _('Send {"targets": {segment key: text}}.'))
     try:
         shown_preview = preview(store(), article_id, language.tag, targets)
-    except NotFound:
+    except (NotFound, Gone):
         return problem(404, _("This article no longer exists."))
     return Response(
         json.dumps(
@@ -571,9 +577,11 @@ def confirm_approve_unchanged(lang_tag: str, article_id: int) -> str:
     language = language_for(lang_tag)
     st = store()
     try:
-        article = st.articles.get(article_id)
+        article = live_article(st, article_id)
     except NotFound:
         abort(404)
+    except Gone:
+        abort(410)
     rows = editor_rows(st, language, article)
     plan = Reviewer(st, language, actor()).bulk_plan(article_id)
     bulk = {
@@ -597,6 +605,8 @@ def approve_unchanged(lang_tag: str, article_id: int) -> Response:
         done = work.approve_many(article_id, keys)
     except NotFound:
         abort(404)
+    except Gone:
+        abort(410)
     request_session().commit()
     jobs().dispatcher.dispatch(work.queued)
     left = len(Reviewer(store(), language, actor()).bulk_plan(article_id).skipped)
@@ -657,6 +667,8 @@ def export(lang_tag: str, fmt: str) -> Response:
         data, media_type = export_file(store(), language.tag, article, fmt, after or 0)
     except NotFound:
         abort(404)
+    except Gone:
+        abort(410)
     response = Response(data, mimetype=media_type)
     response.headers["Content-Disposition"] = f'attachment; filename="feedsvc-{language.tag}.{fmt}"'
     return response
@@ -1006,6 +1018,7 @@ def http_error_detail(exc: HTTPException) -> str:
         400: _("The request could not be understood."),
         404: _("This page or segment does not exist (any more)."),
         405: _("This address does not accept that request."),
+        410: _("This article was deleted."),
         413: _("The text is too long to be saved."),
         422: _("A field holds characters that are not text (control characters)."),
         429: _("Too many requests. Wait a moment and try again."),

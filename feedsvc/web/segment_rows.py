@@ -164,6 +164,15 @@ def qa_message(issue: qa.Issue) -> str:
             "Text seems left untranslated: %(words)s.", words=issue.params.get("words", "")
         ),
         "whitespace": _("Leading or trailing spaces differ from the source."),
+        "not_text": _(
+            "The translation holds characters that are not text: %(characters)s.",
+            characters=issue.params.get("characters", ""),
+        ),
+        "too_long": _(
+            "The translation has %(length)s characters; at most %(limit)s are accepted.",
+            length=issue.params.get("length", ""),
+            limit=issue.params.get("limit", ""),
+        ),
         "punctuation": _("The final punctuation differs from the source's."),
         "empty": _("The translation is empty."),
     }
