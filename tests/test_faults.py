@@ -110,7 +110,7 @@ def test_a_database_out_of_reach_answers_503_and_recovers(
     with app.app_context(), database().session() as session:
         _, secret = issue_token(Store(session), "editor", Role.EDITOR)
     assert client.get("/api/v1/articles").status_code == 200
-    assert client.get("/en/articles/1").status_code == 404
+    assert client.get("/en/articles/999999999").status_code == 404
     assert (
         Api(client, secret).post("/sections", {"path": "x", "names": {"en": "X"}}).status_code
         == 201
@@ -120,7 +120,7 @@ def test_a_database_out_of_reach_answers_503_and_recovers(
     api = client.get("/api/v1/articles")
     assert api.status_code == 503 and api.mimetype == "application/problem+json"
     assert api.headers["Retry-After"].isdigit()
-    page = client.get("/en/articles/1")
+    page = client.get("/en/articles/999999999")
     assert page.status_code == 503 and page.mimetype == "text/html"
     assert page.headers["Retry-After"].isdigit()
     assert "unavailable" in page.get_data(as_text=True).lower()
@@ -131,7 +131,7 @@ def test_a_database_out_of_reach_answers_503_and_recovers(
     forwarder.start()  # the database is back: no restart of the service
     assert client.get("/healthz").status_code == 200
     assert client.get("/api/v1/articles").status_code == 200
-    assert client.get("/en/articles/1").status_code == 404
+    assert client.get("/en/articles/999999999").status_code == 404
 
 
 def test_redis_out_of_reach_defers_translation_and_the_sweep_catches_up(
@@ -158,9 +158,10 @@ def test_redis_out_of_reach_defers_translation_and_the_sweep_catches_up(
     assert health.status_code == 200
     assert health.json == {"status": "degraded", "database": "ok", "queue": "unreachable"}
     article_id = int(created.json["id"])
-    with closed.app_context(), database().session() as session:
-        (job,) = Store(session).jobs.all()
-        assert (job.article_id, job.status) == (article_id, JobStatus.QUEUED)
+    with closed.app_context():
+        with database().session() as session:
+            (job,) = Store(session).jobs.all()
+            assert (job.article_id, job.status) == (article_id, JobStatus.QUEUED)
         dispose_app()
 
     back = create_app(

@@ -10,7 +10,15 @@ from pydantic.json_schema import models_json_schema
 from .. import schemas as s
 
 REF = "#/components/schemas/{model}"
-_INPUTS = (s.ArticleIn, s.ArticlePatch, s.SectionIn, s.SectionPatch, s.TokenIn, s.GlossaryIn)
+_INPUTS = (
+    s.ArticleIn,
+    s.ArticlePatch,
+    s.SectionIn,
+    s.SectionPatch,
+    s.TokenIn,
+    s.GlossaryIn,
+    s.SegmentPatch,
+)
 _OUTPUTS = (
     s.ArticleOut,
     s.ArticleList,
@@ -22,6 +30,9 @@ _OUTPUTS = (
     s.GlossaryOut,
     s.GlossaryList,
     s.TranslationOut,
+    s.SegmentReview,
+    s.SegmentList,
+    s.ImportResult,
     s.Problem,
 )
 
@@ -71,6 +82,7 @@ def _operation(
     ok: dict[str, Any],
     *errors: int,
     body: str | None = None,
+    content: dict[str, Any] | None = None,
     parameters: list[dict[str, Any]] | None = None,
     public: bool = False,
 ) -> dict[str, Any]:
@@ -78,7 +90,9 @@ def _operation(
     if not public:
         operation["responses"] |= _errors(401, 403, 429)
     if body:
-        operation["requestBody"] = {"required": True, "content": _json(body)}
+        content = _json(body)
+    if content:
+        operation["requestBody"] = {"required": True, "content": content}
         operation["responses"] |= _errors(400, 413, 415, 422)
     if parameters:
         operation["parameters"] = parameters
@@ -118,6 +132,26 @@ _LANG = {
     "description": "A target language tag, e.g. zh-Hans",
 }
 _TERM_ID = _ARTICLE_ID | {"name": "term_id"}
+_SEGMENT_KEY = {
+    "name": "key",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "A segment key, e.g. body.0.1",
+}
+_FORMAT = {
+    "name": "fmt",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "enum": ["po", "xlf"]},
+    "description": "po: gettext PO; xlf: XLIFF 2.0",
+}
+_PO = "text/x-po"
+_XLIFF = "application/xliff+xml"
+_EXCHANGE_FILE = {
+    media: {"schema": {"type": "string", "description": description}}
+    for media, description in ((_PO, "A gettext PO file"), (_XLIFF, "An XLIFF 2.0 file"))
+}
 _IF_MATCH = {
     "name": "If-Match",
     "in": "header",
@@ -270,7 +304,93 @@ def openapi_document() -> dict[str, Any]:
             "get": _operation(
                 "A translation: status, job, and every segment with its origin",
                 {"200": {"description": "OK", "content": _json("TranslationOut")}},
+                *gone,
+            ),
+        },
+        "/articles/{article_id}/translations/{lang_tag}/segments": {
+            "parameters": [_ARTICLE_ID, _LANG],
+            "get": _operation(
+                "The segments of a translation for review, each with its etag and QA issues",
+                {"200": {"description": "OK", "content": _json("SegmentList")}},
+                *gone,
+            ),
+        },
+        "/articles/{article_id}/translations/{lang_tag}/segments/{key}": {
+            "parameters": [_ARTICLE_ID, _LANG, _SEGMENT_KEY],
+            "patch": _operation(
+                "Review a segment: new text, approve, back to the model, or dismiss a warning",
+                {
+                    "200": {
+                        "description": "OK",
+                        "content": _json("SegmentReview"),
+                        "headers": {
+                            "ETag": {
+                                "description": "The segment's new etag",
+                                "schema": {"type": "string"},
+                            }
+                        },
+                    }
+                },
+                *gone,
+                412,
+                428,
+                body="SegmentPatch",
+                parameters=[_IF_MATCH | {"description": "The segment's etag from the last GET"}],
+            ),
+        },
+        "/exchange/{lang_tag}": {
+            "parameters": [_LANG],
+            "post": _operation(
+                "Import a translated PO or XLIFF 2.0 file (by media type, else by content)",
+                {"200": {"description": "OK", "content": _json("ImportResult")}},
                 404,
+                content=_EXCHANGE_FILE,
+                parameters=[
+                    _query(
+                        "overwrite",
+                        {"type": "string", "enum": ["true", "false"]},
+                        "Let the file win over approved or since-changed segments",
+                    )
+                ],
+            ),
+        },
+        "/exchange/{lang_tag}/export.{fmt}": {
+            "parameters": [_LANG, _FORMAT],
+            "get": _operation(
+                "Export segments for translation: one article, or a page of a language's "
+                "unapproved segments",
+                {
+                    "200": {
+                        "description": "OK",
+                        "content": {
+                            media: {"schema": {"type": "string"}} for media in (_PO, _XLIFF)
+                        },
+                        "headers": {
+                            "Content-Disposition": {
+                                "description": "attachment; filename=feedsvc-<lang>.<fmt>",
+                                "schema": {"type": "string"},
+                            },
+                            "Link": {
+                                "description": 'rel="next" while more segments remain',
+                                "schema": {"type": "string"},
+                            },
+                        },
+                    }
+                },
+                400,
+                *gone,
+                parameters=[
+                    _query(
+                        "article",
+                        {"type": "integer", "minimum": 0, "maximum": 2147483647},
+                        "Only this article, approved segments included",
+                    ),
+                    _query(
+                        "after",
+                        {"type": "integer", "minimum": 0, "maximum": 2147483647},
+                        "The next page: the article id of the previous page's Link rel=next",
+                    ),
+                ],
             ),
         },
         "/glossary/{lang_tag}": {
