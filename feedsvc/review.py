@@ -639,6 +639,9 @@ def preview(store: Store, article_id: int, lang: str, typed: Mapping[str, str]) 
     terms = terms_of(store, lang)
     for segment in store.segments.of(article_id, lang):
         text = typed_text(typed.get(segment.key, ""))
+        if text and text == segment.target:  # stored text passed QA when it was saved
+            texts[segment.key] = text
+            continue
         broken = any(i.severity == "error" for i in issues(segment, text, terms, lang))
         if text and not broken:
             texts[segment.key] = text

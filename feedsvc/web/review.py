@@ -348,6 +348,27 @@ def publication_label(st: Store, language: Language, article_id: int) -> str:
     return _("Published as machine translation")
 
 
+def article_or_abort(st: Store, article_id: int) -> Article:
+    """The article a screen works on: 404 if unknown, 410 if deleted."""
+    try:
+        return live_article(st, article_id)
+    except NotFound:
+        abort(404)
+    except Gone:
+        abort(410)
+
+
+def bulk_summary(
+    st: Store, language: Language, article_id: int, rows: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """What "approve all unchanged" would approve, and what it skips and why."""
+    plan = Reviewer(st, language, actor()).bulk_plan(article_id)
+    return {
+        "approvable": [segment.key for segment in plan.approvable],
+        "skipped": [skipped_item(rows, segment, found) for segment, found in plan.skipped],
+    }
+
+
 def render_editor(
     language: Language,
     article_id: int,
@@ -355,19 +376,11 @@ def render_editor(
     **changes: Any,
 ) -> tuple[str, int]:
     st = store()
-    try:
-        article = live_article(st, article_id)
-    except NotFound:
-        abort(404)
-    except Gone:
-        abort(410)
+    article = article_or_abort(st, article_id)
     rows = editor_rows(st, language, article, **changes)
     filters = editor_filters()
     visible = [row for row in rows if shown(row, filters)]
-    plan = Reviewer(st, language, actor()).bulk_plan(article_id)
-    bulk = {
-        "approvable": [s.key for s in plan.approvable],
-        "skipped": [skipped_item(rows, segment, found) for segment, found in plan.skipped],
+    bulk = bulk_summary(st, language, article_id, rows) | {
         "shown": [
             row["segment"].key
             for row in visible
@@ -576,18 +589,9 @@ def confirm_approve_unchanged(lang_tag: str, article_id: int) -> str:
     """Without JavaScript, what "approve all unchanged" will do, before it does it."""
     language = language_for(lang_tag)
     st = store()
-    try:
-        article = live_article(st, article_id)
-    except NotFound:
-        abort(404)
-    except Gone:
-        abort(410)
+    article = article_or_abort(st, article_id)
     rows = editor_rows(st, language, article)
-    plan = Reviewer(st, language, actor()).bulk_plan(article_id)
-    bulk = {
-        "approvable": [s.key for s in plan.approvable],
-        "skipped": [skipped_item(rows, segment, found) for segment, found in plan.skipped],
-    }
+    bulk = bulk_summary(st, language, article_id, rows)
     return render_template(
         "review/approve_unchanged.html", **context(language=language, article=article, bulk=bulk)
     )
