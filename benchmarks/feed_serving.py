@@ -278,7 +278,9 @@ def main() -> int:
                 mine = fetch(feedsvc.port, gzip_only | conditional)
                 theirs = fetch(anchor.port, gzip_only | conditional)
                 assert mine[0] == theirs[0] and mine[2] == theirs[2], "not the same answer"
-                assert sorted(entity_headers(mine[1])) == sorted(entity_headers(theirs[1]))
+                mine_headers = sorted(entity_headers(mine[1]))
+                their_headers = sorted(entity_headers(theirs[1]))
+                assert mine_headers == their_headers, (mine_headers, their_headers)
 
             conditional = gzip_only | {"If-None-Match": etag}
             targets = {

@@ -194,6 +194,21 @@ def test_a_view_can_allow_framing(app: Flask) -> None:
     assert app.test_client().get("/en/").headers["X-Frame-Options"] == "DENY"
 
 
+def test_a_feed_answers_the_same_304_from_every_path(demo: Flask) -> None:
+    """A 304 carries what a cache updates, whichever path answers it: the hit path
+    before Flask, or the view (a query string skips the hit path). Page headers on a 304
+    would differ from one worker to the next, and a cache would store them on the feed."""
+    client = demo.test_client()
+    etag = client.get("/en/feed.atom").headers["ETag"]
+    plain = client.get("/en/feed.atom", headers={"If-None-Match": etag})
+    via_view = client.get("/en/feed.atom?page=1", headers={"If-None-Match": etag})
+    assert plain.status_code == via_view.status_code == 304
+    for response in (plain, via_view):
+        assert "Content-Security-Policy" not in response.headers
+        assert "X-Frame-Options" not in response.headers
+    assert "Vary" in via_view.headers and "Cache-Control" in via_view.headers
+
+
 # -- in a browser -------------------------------------------------------------------------
 
 

@@ -117,10 +117,13 @@ def secure_pages(app: Flask) -> None:
     """Security headers: on every response ``X-Content-Type-Options: nosniff``; on every
     HTML response also the CSP above, ``Referrer-Policy: same-origin`` and the frame
     policy (``frame-ancestors 'none'`` and ``X-Frame-Options: DENY`` unless ``framable``).
-    A header a view set itself is kept."""
+    A header a view set itself is kept. A 304 has no body to protect and carries only
+    what a cache updates (RFC 9110 15.4.5), the same from every path that answers it."""
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:
+        if response.status_code == 304:
+            return response
         headers = response.headers
         headers.setdefault("X-Content-Type-Options", "nosniff")
         if response.mimetype != "text/html":
