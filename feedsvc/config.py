@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
 
@@ -106,6 +107,12 @@ class Settings:
     rate_limit_auth_failures: str = "60/minute"  # failed bearer auth per client IP (API)
     rate_limit_writes: str = "600/minute"  # API POST/PUT/PATCH/DELETE per token
     proxy_hops: int = 0  # trusted reverse proxies in front: X-Forwarded-For read this deep
+    timezone: str = "UTC"  # IANA zone of the dates pages and widgets show (feeds: RFC 3339)
+    # Partner sites: who may frame the embed pages (a CSP frame-ancestors source list).
+    embed_frame_ancestors: str = "*"
+    # WebSub hubs told about every changed feed: absolute URLs, or "builtin" (this service).
+    websub_hubs: tuple[str, ...] = ()
+    websub_lease_seconds: int = 864_000  # the built-in hub's default lease (10 days)
 
     @property
     def language_tags(self) -> tuple[str, ...]:
@@ -351,6 +358,46 @@ def _rate_limit(value: str, variable: str) -> str:
     return value
 
 
+def _timezone(value: str, variable: str) -> str:
+    """An IANA time zone name the system's tz database (or tzdata) knows."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(
+            f"{variable}: {value!r} is not an IANA time zone (e.g. Asia/Shanghai)"
+        ) from exc
+    return value
+
+
+_SOURCE_EXPRESSION = re.compile(
+    r"\*|'self'|'none'|(https?:)?(//)?[A-Za-z0-9.*-]+(:[0-9*]+)?/?|https?:"
+)
+
+
+def _frame_ancestors(value: str, variable: str) -> str:
+    """A CSP frame-ancestors source list: ``*``, ``'self'``, ``'none'``, origins."""
+    sources = value.split()
+    if not sources or not all(_SOURCE_EXPRESSION.fullmatch(s) for s in sources):
+        raise ConfigError(
+            f"{variable}: {value!r} must be CSP sources separated by spaces "
+            "(*, 'self', 'none', https://partner.example)"
+        )
+    return " ".join(sources)
+
+
+def _hubs(value: str, variable: str) -> tuple[str, ...]:
+    """Comma-separated hub URLs and/or ``builtin``."""
+    hubs: list[str] = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        if item != "builtin":
+            _absolute_http_url(item, variable)  # checked as given: a hub's path is its own
+        if item not in hubs:
+            hubs.append(item)
+    return tuple(hubs)
+
+
 def _secret_key(instance_path: Path) -> str:
     """A random key kept in the instance folder, so a demo needs no setup."""
     key_file = instance_path / "secret_key"
@@ -460,6 +507,16 @@ def load_settings(instance_path: Path, environ: Mapping[str, str] | None = None)
             values[key] = _rate_limit(limit, f"FEEDSVC_{name}")
     if (hops := get("PROXY_HOPS")) is not None:
         values["proxy_hops"] = 0 if hops == "0" else _positive_int(hops, "FEEDSVC_PROXY_HOPS")
+    if (zone := get("TIMEZONE")) is not None:
+        values["timezone"] = _timezone(zone, "FEEDSVC_TIMEZONE")
+    if (ancestors := get("EMBED_FRAME_ANCESTORS")) is not None:
+        values["embed_frame_ancestors"] = _frame_ancestors(
+            ancestors, "FEEDSVC_EMBED_FRAME_ANCESTORS"
+        )
+    if (hubs := get("WEBSUB_HUBS")) is not None:
+        values["websub_hubs"] = _hubs(hubs, "FEEDSVC_WEBSUB_HUBS")
+    if (lease := get("WEBSUB_LEASE_SECONDS")) is not None:
+        values["websub_lease_seconds"] = _positive_int(lease, "FEEDSVC_WEBSUB_LEASE_SECONDS")
     secret = get("SECRET_KEY")
     if secret is not None and len(secret) < 16:
         raise ConfigError("FEEDSVC_SECRET_KEY: must be at least 16 characters")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_date, format_time, get_datetime_format
 from flask import Flask, g, request, session
 from flask_babel import Babel, get_locale
 
@@ -91,6 +94,21 @@ def chosen_ui_language() -> str | None:
     return chosen if isinstance(chosen, str) and chosen in ui_languages() else None
 
 
+def local_datetime(moment: datetime, zone: str, locale: str, style: str = "medium") -> str:
+    """A moment as a reader in ``zone`` reads it in ``locale`` (a Babel id): the CLDR date
+    of ``style`` and the short time, joined the locale's way, without seconds
+    ("2026年10月9日 10:40", "Oct 9, 2026, 10:40 AM")."""
+    local = moment.astimezone(ZoneInfo(zone))
+    date = format_date(local, style, locale=locale)
+    time = format_time(local, "short", locale=locale)
+    return str(get_datetime_format(style, locale=locale)).replace("{1}", date).replace("{0}", time)
+
+
+def local_date(moment: datetime, zone: str, locale: str, style: str = "medium") -> str:
+    """The date alone, in ``zone`` (a day starts at the reader's midnight, not UTC's)."""
+    return format_date(moment.astimezone(ZoneInfo(zone)), style, locale=locale)
+
+
 def init_app(app: Flask, settings: Settings) -> Babel:
     def select_locale() -> str | None:
         """A configured language's tag. A public page speaks its URL's language; a review
@@ -107,6 +125,22 @@ def init_app(app: Flask, settings: Settings) -> Babel:
                     return match
         return None
 
+    # Flask-Babel's own date filters follow the site's zone too.
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", settings.timezone)
+
+    def page_locale() -> str:
+        return str(get_locale() or "en")
+
+    app.add_template_filter(
+        lambda moment, style="medium": local_datetime(
+            moment, settings.timezone, page_locale(), style
+        ),
+        "local_datetime",
+    )
+    app.add_template_filter(
+        lambda moment, style="medium": local_date(moment, settings.timezone, page_locale(), style),
+        "local_date",
+    )
     babel = Babel()
     babel.init_app(
         app,
