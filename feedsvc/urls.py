@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlencode, urlsplit
 
 DEFAULT_LIMIT = 20
+REVIEWED_ONLY = "reviewed"  # ?only=reviewed: a translated feed of human-reviewed entries only
 TAG_DATE = "2026"  # tag: URIs (RFC 4151) need a date; fixed so ids never change
 
 
@@ -19,8 +20,13 @@ def feed_url(
     fmt: str,
     page: int = 1,
     limit: int = DEFAULT_LIMIT,
+    only_reviewed: bool = False,
 ) -> str:
+    """A feed's canonical URL: parameters in one order, defaults left out, so one feed
+    has one URL (its cache key, its self link, its WebSub topic)."""
     query = {}
+    if only_reviewed:
+        query["only"] = REVIEWED_ONLY
     if page > 1:
         query["page"] = str(page)
     if limit != DEFAULT_LIMIT:
@@ -58,7 +64,9 @@ def entry_id(base: str, article_id: int, lang_tag: str) -> str:
     return f"tag:{tag_authority(base)},{TAG_DATE}:article/{article_id}/{lang_tag}"
 
 
-def feed_id(base: str, lang_tag: str, section_id: int | None) -> str:
-    """Built from the section's id, not its path: a moved section keeps its feeds' ids."""
+def feed_id(base: str, lang_tag: str, section_id: int | None, reviewed_only: bool = False) -> str:
+    """Built from the section's id, not its path: a moved section keeps its feeds' ids.
+    The reviewed-only feed is another document, with an id of its own."""
     scope = f"section/{section_id}" if section_id is not None else "all"
-    return f"tag:{tag_authority(base)},{TAG_DATE}:feed/{lang_tag}/{scope}"
+    suffix = "/reviewed" if reviewed_only else ""
+    return f"tag:{tag_authority(base)},{TAG_DATE}:feed/{lang_tag}/{scope}{suffix}"
