@@ -13,7 +13,8 @@ ARGOS   = argostranslate==1.11.0
 run: install catalogs
 	$(BIN)/feedsvc db upgrade
 	$(BIN)/feedsvc demo
-	$(BIN)/feedsvc serve --host $(HOST) --port $(PORT)
+	# The demo's news is from Guangzhou: its pages show China Standard Time.
+	FEEDSVC_TIMEZONE="$${FEEDSVC_TIMEZONE:-Asia/Shanghai}" $(BIN)/feedsvc serve --host $(HOST) --port $(PORT)
 
 test: install-test catalogs
 	$(BIN)/ruff check .

@@ -43,15 +43,20 @@ def test_section_page_offers_its_feeds_and_languages(web: FlaskClient) -> None:
     }
     languages = {link.get("hreflang") for link in doc.xpath("//head/link[@hreflang]")}
     assert languages == {"en", "zh-Hans", "fr"}
-    assert "News › Media Views of Huangpu" in doc.findtext(".//h1")
-    assert len(doc.xpath("//ul[@class='articles']/li")) == 3
+    assert doc.findtext(".//h1") == "Media Views of Huangpu"
+    trail = doc.xpath("//nav[@class='breadcrumb']//a")
+    assert [(a.text, a.get("href")) for a in trail] == [
+        ("feedsvc News", f"{BASE}/en/"),
+        ("News", f"{BASE}/en/news/"),
+    ]
+    assert len(doc.xpath("//ol[@class='articles']/li")) == 3
 
 
 def test_chinese_pages_speak_chinese(web: FlaskClient) -> None:
     doc = page(web, "/zh-hans/")
     assert doc.get("lang") == "zh-Hans"
     assert "最新消息" in doc.text_content()
-    headlines = doc.xpath("//ul[@class='articles']/li/a/text()")
+    headlines = doc.xpath("//ol[@class='articles']/li//h3/a/text()")
     assert len(headlines) == 5 and all(any("\u4e00" <= c <= "\u9fff" for c in h) for h in headlines)
 
 

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from flask import Blueprint, g, redirect, render_template, url_for
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
 from .. import urls
 from ..config import SOURCE_LANGUAGE
-from ..domain import Article
 from ..domain import NotFound as NoSuchThing
+from ..domain import Section
 from ..feeds.data import (
     breadcrumb,
     feed_title,
     language_name,
-    publishable,
     section_label,
+    shown_statuses,
     statuses_by_language,
 )
 from ..feeds.model import FORMATS, MEDIA_TYPES
+from .embed import embed_snippets
 from .scope import Scope, current_settings, current_store, resolve
 
 bp = Blueprint("site", __name__)
@@ -26,13 +30,46 @@ PAGE_ITEMS = 30
 FORMAT_NAMES = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
 
 
+@dataclass(frozen=True)
+class Card:
+    """An article as a listing shows it, in the page's language."""
+
+    url: str
+    title: str
+    summary: str | None
+    image_url: str | None
+    published_at: datetime
+    section: str
+
+
+@dataclass(frozen=True)
+class Crumb:
+    name: str
+    url: str
+
+
+def crumbs(sections: dict[str, Section], path: str | None, lang: str) -> list[Crumb]:
+    """The way from the language's home to a section, each step a link."""
+    base = current_settings().base_url
+    trail = [Crumb(current_settings().site_name, urls.section_page_url(base, lang, None))]
+    parts = path.split("/") if path else []
+    for depth in range(1, len(parts) + 1):
+        step = "/".join(parts[:depth])
+        if step in sections:
+            name = section_label(sections[step], lang)
+            trail.append(Crumb(name, urls.section_page_url(base, lang, step)))
+    return trail
+
+
 def _common(scope: Scope) -> dict[str, object]:
-    """What every page shows: its language, the site, and its feeds for autodiscovery."""
+    """What every page shows: its language, the site's top sections, and its feeds for
+    autodiscovery."""
     settings = current_settings()
     g.page_language = scope.language.tag  # the UI speaks the page's language
+    sections = {s.path: s for s in current_store().sections.all()}
+    lang = scope.language.tag
     # The feed's own title, never the page's (an article's).
-    sections = {s.path: s for s in current_store().sections.all()} if scope.section_path else {}
-    name = feed_title(settings.site_name, sections, scope.section_path, scope.language.tag)
+    name = feed_title(settings.site_name, sections, scope.section_path, lang)
     feeds = [
         (
             MEDIA_TYPES[fmt],
@@ -41,46 +78,60 @@ def _common(scope: Scope) -> dict[str, object]:
         )
         for fmt in FORMATS
     ]
+    top = [
+        Crumb(section_label(s, lang), urls.section_page_url(settings.base_url, lang, s.path))
+        for s in sections.values()
+        if s.parent_path is None
+    ]
+    current_top = (scope.section_path or "").split("/")[0]
     return {
         "settings": settings,
-        "lang": scope.language.tag,
+        "lang": lang,
         "feeds": feeds,
         "language_name": language_name,
+        "top_sections": top,
+        "current_top": urls.section_page_url(settings.base_url, lang, current_top or None),
+        "sections_by_path": sections,
     }
 
 
-def _listing(scope: Scope) -> list[tuple[Article, str]]:
+def latest_cards(scope: Scope, limit: int = PAGE_ITEMS, only_reviewed: bool = False) -> list[Card]:
+    """The scope's newest published articles in its language (what its feed lists)."""
     store = current_store()
-    statuses = None if scope.language.tag == SOURCE_LANGUAGE else publishable(scope.language)
-    page = store.feeds.page(scope.section_path, scope.language.tag, statuses, 1, PAGE_ITEMS)
+    settings = current_settings()
+    lang = scope.language.tag
+    statuses = shown_statuses(scope.language, only_reviewed)
+    page = store.feeds.page(scope.section_path, lang, statuses, 1, limit)
+    sections = {s.path: s for s in store.sections.all()}
     return [
-        (article, variant.title if variant else article.title) for article, variant in page.items
+        Card(
+            urls.article_url(settings.base_url, lang, article.id, article.slug),
+            variant.title if variant else article.title,
+            variant.summary if variant else article.summary,
+            article.image_url,
+            article.published_at,
+            section_label(sections[article.section_path], lang)
+            if article.section_path in sections
+            else "",
+        )
+        for article, variant in page.items
     ]
 
 
 @bp.get("/<lang:lang_tag>/")
 def home(lang_tag: str) -> str:
     scope = resolve(lang_tag)
-    store = current_store()
-    sections = {s.path: s for s in store.sections.all()}
     settings = current_settings()
-    top = [
-        (
-            section_label(s, scope.language.tag),
-            urls.section_page_url(settings.base_url, scope.language.tag, s.path),
-        )
-        for s in sections.values()
-        if s.parent_path is None
-    ]
     alternates = [
         (lang.tag, urls.section_page_url(settings.base_url, lang.tag, None))
         for lang in settings.languages
     ]
+    common = _common(scope)
     return render_template(
         "home.html",
-        **_common(scope),
-        sections=top,
-        articles=_listing(scope),
+        **common,
+        sections=common["top_sections"],
+        articles=latest_cards(scope),
         alternates=alternates,
         title=settings.site_name,
     )
@@ -89,12 +140,12 @@ def home(lang_tag: str) -> str:
 @bp.get("/<lang:lang_tag>/<section:section_path>/")
 def section(lang_tag: str, section_path: str) -> str:
     scope = resolve(lang_tag, section_path)
-    store = current_store()
     settings = current_settings()
-    sections = {s.path: s for s in store.sections.all()}
+    common = _common(scope)
+    sections: dict[str, Section] = common["sections_by_path"]  # type: ignore[assignment]
     lang = scope.language.tag
     children = [
-        (section_label(s, lang), urls.section_page_url(settings.base_url, lang, s.path))
+        Crumb(section_label(s, lang), urls.section_page_url(settings.base_url, lang, s.path))
         for s in sections.values()
         if s.parent_path == section_path
     ]
@@ -102,13 +153,19 @@ def section(lang_tag: str, section_path: str) -> str:
         (other.tag, urls.section_page_url(settings.base_url, other.tag, section_path))
         for other in settings.languages
     ]
+    trail = crumbs(sections, section_path, lang)
     return render_template(
         "section.html",
-        **_common(scope),
+        **common,
         sections=children,
-        articles=_listing(scope),
+        articles=latest_cards(scope),
         alternates=alternates,
+        crumbs=trail[:-1],
+        heading=trail[-1].name,
         title=breadcrumb(sections, section_path, lang),
+        embed_snippets=embed_snippets(
+            settings, lang, section_path, f"{settings.site_name} — {trail[-1].name}"
+        ),
     )
 
 
@@ -140,17 +197,16 @@ def article(lang_tag: str, article_id: int, slug: str | None = None) -> str | Re
     alternates = [
         (t, urls.article_url(settings.base_url, t, found.id, found.slug)) for t in languages
     ]
-    sections = {s.path: s for s in store.sections.all()}
     context = _common(Scope(scope.language, found.section_path))
+    sections: dict[str, Section] = context["sections_by_path"]  # type: ignore[assignment]
     return render_template(
         "article.html",
         **context,
+        crumbs=crumbs(sections, found.section_path, lang),
         article=found,
         text=text,
         alternates=alternates,
         title=text.title,
         variant=variants.get(lang),
-        section_name=breadcrumb(sections, found.section_path, lang),
-        section_url=urls.section_page_url(settings.base_url, lang, found.section_path),
         original_url=urls.article_url(settings.base_url, SOURCE_LANGUAGE, found.id, found.slug),
     )
