@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import db, derived, i18n, jobs, metrics, publish
+from . import db, derived, i18n, jobs, metrics, publish, websub
 from .config import load_settings
 
 __all__ = ["create_app"]
@@ -33,11 +33,13 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     i18n.init_app(app, settings)
     extension = jobs.init_app(app, settings, database)
     publish.init_app(app, settings, database, extension)
+    websub.init_app(app, settings, database, extension)  # after publish: shares its wake-up
 
     from .feeds import scopes
     from .feeds.shared import render_cache
     from .web import (
         api,
+        embed,
         faults,
         feeds,
         limits,
@@ -48,7 +50,9 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
         review,
         scope,
         site,
+        sitemaps,
     )
+    from .web import websub as websub_hub
 
     limits.init_app(app, settings)  # rate limits; ProxyFix when PROXY_HOPS is set
     overhead.secure_pages(app)  # CSP, nosniff, Referrer-Policy, frame policy
@@ -63,11 +67,14 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     app.register_blueprint(ops.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(site.bp)
+    app.register_blueprint(sitemaps.bp)  # sitemaps and robots.txt for search engines
+    app.register_blueprint(embed.bp)  # widgets for partner sites
     app.register_blueprint(review.bp)
+    app.register_blueprint(websub_hub.bp)  # the built-in WebSub hub
     feeds.serve_hits_first(app)  # a cached feed is answered before Flask routes
     # The API authenticates each request with a bearer token: no CSRF there.
     overhead.refuse_hostile_input(app)  # before CSRF: a NUL in a path is a 404 for all
-    overhead.protect_forms(app, exempt=[api.bp])
+    overhead.protect_forms(app, exempt=[api.bp, websub_hub.bp])  # the hub: servers post
     app.session_interface = overhead.CookieSessions()
 
     from .cli import register_commands

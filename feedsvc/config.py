@@ -113,6 +113,7 @@ class Settings:
     # WebSub hubs told about every changed feed: absolute URLs, or "builtin" (this service).
     websub_hubs: tuple[str, ...] = ()
     websub_lease_seconds: int = 864_000  # the built-in hub's default lease (10 days)
+    websub_retry_seconds: int = 10  # first retry of a WebSub request; then 4× longer each
 
     @property
     def language_tags(self) -> tuple[str, ...]:
@@ -488,6 +489,7 @@ def load_settings(instance_path: Path, environ: Mapping[str, str] | None = None)
         ("JOB_RETRY_SECONDS", "job_retry_seconds"),
         ("JOB_MAX_ATTEMPTS", "job_max_attempts"),
         ("RENDER_CACHE_SECONDS", "render_cache_seconds"),
+        ("WEBSUB_RETRY_SECONDS", "websub_retry_seconds"),
     ):
         if (number := get(name)) is not None:
             values[key] = _positive_int(number, f"FEEDSVC_{name}")

@@ -330,3 +330,69 @@ class ApiTokenRow(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Raised by each review sign-out: a session cookie of an earlier generation is refused.
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class WebSubTopicRow(Base):
+    """The last seen state of a feed's first page (a WebSub topic): a change of its entry
+    list or title is what hubs and subscribers are told about, nothing else."""
+
+    __tablename__ = "websub_topics"
+
+    topic: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(512))
+    signature: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)  # of the scope, when last compared
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WebSubSubscriptionRow(Base):
+    """A verified subscription of the built-in hub: (topic, callback) is its identity."""
+
+    __tablename__ = "websub_subscriptions"
+    __table_args__ = (Index("ix_websub_subscriptions_topic", "topic"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 of topic and callback
+    topic: Mapped[str] = mapped_column(String(1024))
+    callback: Mapped[str] = mapped_column(String(2048))
+    callback_host: Mapped[str] = mapped_column(String(255), index=True)
+    secret: Mapped[str | None] = mapped_column(String(200))
+    lease_seconds: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    verified_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class WebSubJobRow(Base):
+    """A durable WebSub job: a publish ping to an external hub, a verification of intent
+    or a content delivery of the built-in hub. At most one pending job per (kind, target,
+    topic): a burst of changes costs one request."""
+
+    __tablename__ = "websub_jobs"
+    __table_args__ = (
+        Index("ix_websub_jobs_status_run_after", "status", "run_after"),
+        Index(
+            "ux_websub_jobs_pending",
+            "dedup",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # publish, verify, deliver
+    target: Mapped[str] = mapped_column(String(2048))  # the hub, or the subscriber's callback
+    topic: Mapped[str] = mapped_column(String(1024))
+    dedup: Mapped[str] = mapped_column(String(64))  # SHA-256 of kind, target and topic
+    mode: Mapped[str | None] = mapped_column(String(20))  # verify: subscribe or unsubscribe
+    lease_seconds: Mapped[int | None] = mapped_column(Integer)
+    secret: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))  # pending, running, done, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    run_after: Mapped[datetime] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_owner: Mapped[str | None] = mapped_column(String(32))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -70,6 +70,27 @@ def publishable(language: Language) -> tuple[VariantStatus, ...]:
     return language.shown
 
 
+def shown_statuses(language: Language, only_reviewed: bool) -> tuple[VariantStatus, ...] | None:
+    """The variant statuses a feed or page of ``language`` shows: its policy's, or with
+    ``only_reviewed`` (a partner that may show human-reviewed translations only) just
+    reviewed ones; None for the source language, whose originals are written by people."""
+    if language.tag == SOURCE_LANGUAGE:
+        return None
+    return (VariantStatus.REVIEWED,) if only_reviewed else publishable(language)
+
+
+BUILTIN_HUB = "builtin"  # in FEEDSVC_WEBSUB_HUBS: this service is a hub too, at /websub
+BUILTIN_HUB_PATH = "/websub"
+
+
+def hub_urls(settings: Settings) -> tuple[str, ...]:
+    """The WebSub hubs every feed names (rel="hub"), in the configured order."""
+    return tuple(
+        settings.base_url + BUILTIN_HUB_PATH if hub == BUILTIN_HUB else hub
+        for hub in settings.websub_hubs
+    )
+
+
 def statuses_by_language(settings: Settings) -> dict[str, tuple[VariantStatus, ...]]:
     return {lang.tag: publishable(lang) for lang in settings.target_languages}
 
@@ -82,6 +103,7 @@ class FeedRequest:
     page: int
     limit: int
     self_url: str
+    only_reviewed: bool = False
 
 
 class PageOutOfRange(NotFound):
@@ -124,6 +146,7 @@ class FeedBuilder:
         self.store = store
         self.settings = settings
         self.base = settings.base_url
+        self.hubs = hub_urls(settings)
         self.sections = {s.path: s for s in store.sections.all()}
         self._tag_names: dict[str, dict[str, str]] = {}  # lang → casefolded tag → name
         self._provenance_texts: dict[
@@ -135,7 +158,7 @@ class FeedBuilder:
 
     def feed(self, request: FeedRequest) -> Feed:
         lang = request.language
-        statuses = None if lang.tag == SOURCE_LANGUAGE else publishable(lang)
+        statuses = shown_statuses(lang, request.only_reviewed)
         page = self.store.feeds.page(
             request.section_path, lang.tag, statuses, request.page, request.limit
         )
@@ -150,13 +173,22 @@ class FeedBuilder:
                 for article, variant in page.items
             )
             title, subtitle = self._titles(request.section_path, lang.tag)
+            if request.only_reviewed and statuses is not None:
+                # Its own title, as its own id: a reader must not mistake it for the full feed.
+                only = gettext("human-reviewed only")
+                title = f"{title} — {only}"
         # The scope's change time covers what entries cannot show (a deleted entry), so a
         # feed's updated never goes backwards.
         _, scope_changed = self.store.feeds.scope(request.section_path or "")
         updated = _to_second(max([scope_changed, *(entry.updated for entry in entries)]))
         section = self.sections.get(request.section_path or "")
         return Feed(
-            id=urls.feed_id(self.base, lang.tag, section.id if section else None),
+            id=urls.feed_id(
+                self.base,
+                lang.tag,
+                section.id if section else None,
+                request.only_reviewed and statuses is not None,
+            ),
             title=title,
             subtitle=subtitle,
             language=lang.tag,
@@ -172,7 +204,13 @@ class FeedBuilder:
             logo=urls.static_url(self.base, "logo.png"),
             alternates=tuple(
                 Link(
-                    urls.feed_url(self.base, other.tag, request.section_path, request.fmt),
+                    urls.feed_url(
+                        self.base,
+                        other.tag,
+                        request.section_path,
+                        request.fmt,
+                        only_reviewed=request.only_reviewed,
+                    ),
                     hreflang=other.tag,
                     title=language_name(other.tag, other.tag),
                 )
@@ -181,6 +219,7 @@ class FeedBuilder:
             ),
             paging=self._paging(request, page.pages),
             entries=entries,
+            hubs=self.hubs,
         )
 
     def _titles(self, section_path: str | None, lang: str) -> tuple[str, str]:
@@ -202,6 +241,7 @@ class FeedBuilder:
                 request.fmt,
                 number,
                 request.limit,
+                request.only_reviewed,
             )
 
         return Paging(

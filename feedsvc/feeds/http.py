@@ -40,6 +40,7 @@ class Rendered:
     media_type: str
     last_modified: datetime
     etag: str = ""
+    link: str = ""  # the HTTP Link header: WebSub discovery (``websub_link``), or none
     compressed: dict[str, bytes] = field(default_factory=dict)
     http_last_modified: str = field(default="", init=False, repr=False, compare=False)
     http_last_modified_at: datetime = field(init=False, repr=False, compare=False)
@@ -81,6 +82,8 @@ class Rendered:
                 ("Access-Control-Allow-Origin", "*"),
                 ("Access-Control-Expose-Headers", "ETag, Last-Modified, Link"),
             ]
+            if self.link:  # on a 304 too: a subscriber may discover the hub from either
+                common.append(("Link", self.link))
             full = [
                 ("Content-Type", f"{self.media_type}; charset=utf-8"),
                 ("X-Content-Type-Options", "nosniff"),  # a feed is never sniffed as HTML
@@ -91,6 +94,14 @@ class Rendered:
             full += [common[0], ("Last-Modified", self.http_last_modified), *common[1:]]
             self._headers[key] = ([*full, ("Content-Length", str(length))], common)
         return self._headers[key]
+
+
+def websub_link(hubs: tuple[str, ...], self_url: str) -> str:
+    """The Link header WebSub discovery reads (W3C WebSub 4): each hub, then the topic's
+    canonical URL; empty when no hub is configured."""
+    if not hubs:
+        return ""
+    return ", ".join([*(f'<{hub}>; rel="hub"' for hub in hubs), f'<{self_url}>; rel="self"'])
 
 
 class SharedRenders(Protocol):

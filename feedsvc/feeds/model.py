@@ -108,6 +108,7 @@ class Feed:
     alternates: tuple[Link, ...] = ()  # the same feed in other languages
     paging: Paging | None = None
     entries: tuple[Entry, ...] = field(default_factory=tuple)
+    hubs: tuple[str, ...] = ()  # WebSub hubs that publish this feed (rel="hub")
 
 
 @dataclass(frozen=True)

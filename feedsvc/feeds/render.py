@@ -160,6 +160,7 @@ def _generator(feed: Feed) -> FeedGenerator:
 
 def _feed_links(feed: Feed, media_type: str) -> list[Link]:
     links = [Link(feed.self_url, rel="self", type=media_type)]
+    links += [Link(hub, rel="hub") for hub in feed.hubs]  # WebSub discovery, with self
     # The feed's only alternate is its HTML page (written by the caller): readers take the
     # first (rss-parser) or the last (newsboat) alternate as the site link. The same feed
     # in other languages is "related", with hreflang.
@@ -360,6 +361,8 @@ def render_json(feed: Feed) -> bytes:
     }
     if feed.paging and feed.paging.next:
         document["next_url"] = feed.paging.next
+    if feed.hubs:
+        document["hubs"] = [{"type": "WebSub", "url": hub} for hub in feed.hubs]
     document["_feedsvc"] = {
         "about": EXTENSION_DOCS,
         "updated": _rfc3339(feed.updated),

@@ -115,7 +115,10 @@ class RedisRenders:
         try:
             meta = json.loads(fields[b"meta"])
             rendered = Rendered(
-                fields[b"body"], meta["media_type"], datetime.fromisoformat(meta["last_modified"])
+                fields[b"body"],
+                meta["media_type"],
+                datetime.fromisoformat(meta["last_modified"]),
+                link=meta.get("link", ""),
             )
             rendered.compressed = {name: fields[name.encode()] for name in ENCODINGS}
         except (KeyError, TypeError, ValueError):  # not one of ours, or cut short: a miss
@@ -128,6 +131,7 @@ class RedisRenders:
         meta = {
             "media_type": rendered.media_type,
             "last_modified": rendered.last_modified.isoformat(),
+            "link": rendered.link,
         }
         mapping: dict[str, bytes] = {
             "meta": json.dumps(meta).encode(),

@@ -15,6 +15,7 @@ from .scopes import Scopes
 from .sections import Sections
 from .tokens import Tokens, token_digest
 from .variants import Segments, Variants
+from .websub import WebSub
 
 __all__ = ["EPOCH", "ArticleFilter", "LeaseLost", "Store", "token_digest"]
 
@@ -34,3 +35,4 @@ class Store:
         self.tokens = Tokens(self)
         self.feeds = Feeds(self)
         self.scopes = Scopes(self)
+        self.websub = WebSub(self)

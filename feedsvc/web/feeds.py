@@ -12,9 +12,9 @@ from urllib.parse import parse_qsl
 from flask import Blueprint, Flask, Response, current_app, request
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..config import Language, Settings
+from ..config import SOURCE_LANGUAGE, Language, Settings
 from ..feeds.data import FeedBuilder, FeedRequest, PageOutOfRange
-from ..feeds.http import RenderCache, Rendered, answer, feed_response
+from ..feeds.http import RenderCache, Rendered, answer, feed_response, websub_link
 from ..feeds.model import MEDIA_TYPES
 from ..feeds.render import RENDERERS, render_opml
 from ..feeds.scopes import EXTENSION_KEY as SCOPES
@@ -22,7 +22,7 @@ from ..feeds.scopes import ScopeSnapshot, current_scopes
 from ..jobs import EXACT, INTERNAL_REQUEST, NOT_READ, WARM
 from ..metrics import EXTENSION_KEY as METRICS
 from ..metrics import Metrics
-from ..urls import DEFAULT_LIMIT, feed_url
+from ..urls import DEFAULT_LIMIT, REVIEWED_ONLY, feed_url
 from .problems import problem
 from .scope import Scope, current_settings, current_store, resolve
 
@@ -37,7 +37,7 @@ FORMAT = "<any(atom, rss, json):fmt>"
 MAX_PAGE = 100_000
 # The query parameters a feed or OPML URL knows (the feed URL contract); any other is
 # ignored: never part of the render cache key or the self link, never a render of its own.
-FEED_PARAMETERS = frozenset({"page", "limit"})
+FEED_PARAMETERS = frozenset({"page", "limit", "only"})
 OPML_PARAMETERS = frozenset({"leaves"})
 KNOWN_PARAMETERS = FEED_PARAMETERS | OPML_PARAMETERS
 
@@ -136,20 +136,34 @@ def _serve(scope: Scope, fmt: str) -> Response:
     if page is None or limit is None:
         name, high = ("page", MAX_PAGE) if page is None else ("limit", 100)
         return problem(400, f"?{name} must be an integer from 1 to {high}.")
+    only = request.args.get("only") if request.query_string else None
+    if only not in (None, REVIEWED_ONLY):
+        return problem(400, f"?only must be '{REVIEWED_ONLY}' (human-reviewed entries only).")
     settings = current_settings()
+    if only is not None and scope.language.tag == SOURCE_LANGUAGE:
+        # Originals are written by people: the reviewed-only feed is the feed itself.
+        lang, path = scope.language.tag, scope.section_path
+        plain = feed_url(settings.base_url, lang, path, fmt, page, limit)
+        return Response(status=301, headers={"Location": plain})
+    reviewed_only = only is not None
     state = _scope_state(scope.section_path)
     changed_at = state[1]
     # The parameters that matter (FEED_PARAMETERS) make the key and the self link: any
     # other query parameter, or a default spelled out, is the same feed, never a new render.
-    self_url = feed_url(settings.base_url, scope.language.tag, scope.section_path, fmt, page, limit)
+    self_url = feed_url(
+        settings.base_url, scope.language.tag, scope.section_path, fmt, page, limit, reviewed_only
+    )
     if _unread(self_url):
         return Response(status=NOT_READ)
 
     def render() -> Rendered:
-        feed_request = FeedRequest(scope.language, scope.section_path, fmt, page, limit, self_url)
+        feed_request = FeedRequest(
+            scope.language, scope.section_path, fmt, page, limit, self_url, reviewed_only
+        )
         feed = FeedBuilder(current_store(), settings).feed(feed_request)
         current_app.extensions[METRICS].feed_renders.labels(fmt).inc()
-        return Rendered(RENDERERS[fmt](feed), MEDIA_TYPES[fmt], changed_at)
+        link = websub_link(feed.hubs, feed.self_url)
+        return Rendered(RENDERERS[fmt](feed), MEDIA_TYPES[fmt], changed_at, link=link)
 
     try:
         rendered = cache().get_or_render(feed_key(self_url, state), render, _document(self_url))

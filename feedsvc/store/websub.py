@@ -1,0 +1,430 @@
+"""WebSub storage: each topic's last seen state, the built-in hub's subscriptions and the
+durable WebSub jobs. Jobs are claimed as translation jobs are (``store.jobs``): a
+conditional UPDATE under a lease owner token, ``SKIP LOCKED`` on PostgreSQL, so any
+number of workers run each job once."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..db.tables import WebSubJobRow, WebSubSubscriptionRow, WebSubTopicRow
+from . import rows
+from .base import Repository
+
+Backoff = Callable[[int], timedelta]
+PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
+PUBLISH, VERIFY, DELIVER = "publish", "verify", "deliver"
+
+
+def digest(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class TopicState:
+    scope: str
+    signature: str
+    version: int
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: int
+    topic: str
+    callback: str
+    secret: str | None
+    lease_seconds: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class WebSubJob:
+    id: int
+    kind: str
+    target: str
+    topic: str
+    mode: str | None
+    lease_seconds: int | None
+    secret: str | None
+    status: str
+    attempts: int
+    run_after: datetime
+    lease_owner: str | None
+    last_error: str | None
+
+
+def _job(row: WebSubJobRow) -> WebSubJob:
+    return WebSubJob(
+        row.id,
+        row.kind,
+        row.target,
+        row.topic,
+        row.mode,
+        row.lease_seconds,
+        row.secret,
+        row.status,
+        row.attempts,
+        row.run_after,
+        row.lease_owner,
+        row.last_error,
+    )
+
+
+def _subscription(row: WebSubSubscriptionRow) -> Subscription:
+    return Subscription(
+        row.id, row.topic, row.callback, row.secret, row.lease_seconds, row.expires_at
+    )
+
+
+class WebSub(Repository):
+    # -- topics ---------------------------------------------------------------------
+
+    def topics(self) -> dict[str, TopicState]:
+        found = self.session.execute(
+            select(
+                WebSubTopicRow.topic,
+                WebSubTopicRow.scope,
+                WebSubTopicRow.signature,
+                WebSubTopicRow.version,
+            )
+        )
+        return {topic: TopicState(scope, sig, version) for topic, scope, sig, version in found}
+
+    def record_topic(
+        self,
+        topic: str,
+        scope: str,
+        before: str | None,
+        signature: str,
+        version: int,
+        now: datetime,
+    ) -> bool:
+        """Store the topic's new state if it still is ``before`` (None: not stored yet);
+        True if this call changed the signature: of two sweeps that saw the same change,
+        only one is told to announce it."""
+        if before is None:
+            inserted = self.session.scalar(
+                rows.upsert_insert(self.session, WebSubTopicRow)
+                .values(
+                    topic=topic, scope=scope, signature=signature, version=version, checked_at=now
+                )
+                .on_conflict_do_nothing()
+                .returning(WebSubTopicRow.topic)
+            )
+            return inserted is not None
+        result = self.session.execute(
+            update(WebSubTopicRow)
+            .where(WebSubTopicRow.topic == topic, WebSubTopicRow.signature == before)
+            .values(signature=signature, version=version, checked_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1 and before != signature  # type: ignore[attr-defined]
+
+    def forget_topics(self, topics: list[str]) -> None:
+        """Topics of sections that are gone, or of languages no longer configured."""
+        if topics:
+            self.session.execute(
+                delete(WebSubTopicRow)
+                .where(WebSubTopicRow.topic.in_(topics))
+                .execution_options(synchronize_session=False)
+            )
+
+    # -- jobs -----------------------------------------------------------------------
+
+    def enqueue(
+        self,
+        kind: str,
+        target: str,
+        topic: str,
+        now: datetime,
+        mode: str | None = None,
+        lease_seconds: int | None = None,
+        secret: str | None = None,
+    ) -> int | None:
+        """A pending job unless the same (kind, target, topic) is already pending; its
+        id, or None."""
+        return self.session.scalar(
+            rows.upsert_insert(self.session, WebSubJobRow)
+            .values(
+                kind=kind,
+                target=target,
+                topic=topic,
+                dedup=digest(kind, target, topic),
+                mode=mode,
+                lease_seconds=lease_seconds,
+                secret=secret,
+                status=PENDING,
+                attempts=0,
+                run_after=now,
+                created_at=now,
+            )
+            .on_conflict_do_nothing()
+            .returning(WebSubJobRow.id)
+        )
+
+    def request_verification(
+        self,
+        callback: str,
+        topic: str,
+        mode: str,
+        lease_seconds: int,
+        secret: str | None,
+        now: datetime,
+    ) -> None:
+        """A verification of intent; a pending one for the same (callback, topic) takes
+        the newer request's mode, lease and secret instead: the latest request wins."""
+        if self.enqueue(VERIFY, callback, topic, now, mode, lease_seconds, secret) is None:
+            self.session.execute(
+                update(WebSubJobRow)
+                .where(
+                    WebSubJobRow.dedup == digest(VERIFY, callback, topic),
+                    WebSubJobRow.status == PENDING,
+                )
+                .values(
+                    mode=mode,
+                    lease_seconds=lease_seconds,
+                    secret=secret,
+                    attempts=0,
+                    run_after=now,
+                    last_error=None,
+                )
+                .execution_options(synchronize_session=False)
+            )
+
+    def jobs(self, status: str | None = None, kind: str | None = None) -> list[WebSubJob]:
+        query = select(WebSubJobRow).order_by(WebSubJobRow.id)
+        if status is not None:
+            query = query.where(WebSubJobRow.status == status)
+        if kind is not None:
+            query = query.where(WebSubJobRow.kind == kind)
+        return [_job(row) for row in self.session.scalars(query)]
+
+    def pending_for_host(self, host: str) -> int:
+        """Verifications waiting for callbacks on ``host`` (the abuse bound counts them)."""
+        like = func.lower(WebSubJobRow.target)
+        return (
+            self.session.scalar(
+                select(func.count()).where(
+                    WebSubJobRow.kind == VERIFY,
+                    WebSubJobRow.status.in_((PENDING, RUNNING)),
+                    like.like(f"%://{host.lower()}%"),
+                )
+            )
+            or 0
+        )
+
+    def due(self, now: datetime) -> bool:
+        """Whether a job is due or a running one's lease ran out: a read, so a worker pass
+        with nothing to do takes no write lock."""
+        due = select(WebSubJobRow.id).where(
+            ((WebSubJobRow.status == PENDING) & (WebSubJobRow.run_after <= now))
+            | ((WebSubJobRow.status == RUNNING) & (WebSubJobRow.lease_until < now))
+        )
+        return self.session.scalar(due.limit(1)) is not None
+
+    def reclaim_expired(self, now: datetime, max_attempts: int, backoff: Backoff) -> None:
+        """Jobs whose worker died mid-request: the lost run counts as an attempt."""
+        query = select(WebSubJobRow).where(
+            WebSubJobRow.status == RUNNING, WebSubJobRow.lease_until < now
+        )
+        if rows.is_postgresql(self.session):
+            query = query.with_for_update(skip_locked=True)
+        for row in self.session.scalars(query).all():
+            error = f"lease expired after attempt {row.attempts}"
+            if row.attempts >= max_attempts:
+                values: dict[str, Any] = {"status": FAILED, "finished_at": now}
+            else:
+                values = {"status": PENDING, "run_after": now + backoff(row.attempts)}
+            self._owned_update(
+                row.id,
+                row.lease_owner,
+                values | {"lease_owner": None, "lease_until": None, "last_error": error},
+            )
+
+    def claim(self, now: datetime, lease: timedelta) -> WebSubJob | None:
+        """The next due job, running under a new owner token for ``lease``; None if none.
+        A pending duplicate of a running job may exist (a change after the run began) and
+        runs after it."""
+        query = (
+            select(WebSubJobRow.id)
+            .where(WebSubJobRow.status == PENDING, WebSubJobRow.run_after <= now)
+            .order_by(WebSubJobRow.run_after, WebSubJobRow.id)
+            .limit(1)
+        )
+        if rows.is_postgresql(self.session):
+            query = query.with_for_update(skip_locked=True)
+        candidate = self.session.scalar(query)
+        if candidate is None:
+            return None
+        owner = uuid.uuid4().hex
+        claimed = self.session.execute(
+            update(WebSubJobRow)
+            .where(WebSubJobRow.id == candidate, WebSubJobRow.status == PENDING)
+            .values(
+                status=RUNNING,
+                attempts=WebSubJobRow.attempts + 1,
+                lease_owner=owner,
+                lease_until=now + lease,
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount  # type: ignore[attr-defined]
+        if claimed != 1:
+            return None
+        row = self.session.get(WebSubJobRow, candidate, populate_existing=True)
+        assert row is not None
+        return _job(row)
+
+    def finish(
+        self,
+        job: WebSubJob,
+        status: str,
+        now: datetime,
+        error: str | None = None,
+        retry_at: datetime | None = None,
+    ) -> bool:
+        """End the run as its owner; False if the lease was lost meanwhile. A job to retry
+        goes back to pending, unless a newer pending copy exists (it will run anyway)."""
+        values: dict[str, Any] = {
+            "status": status,
+            "last_error": error,
+            "lease_owner": None,
+            "lease_until": None,
+        }
+        if status in (DONE, FAILED):
+            values["finished_at"] = now
+        if retry_at is None:
+            return self._owned_update(job.id, job.lease_owner, values)
+        values["run_after"] = retry_at
+        superseded = {"status": DONE, "finished_at": now, "last_error": f"{error}; superseded"}
+        newer = self.session.scalar(
+            select(WebSubJobRow.id).where(
+                WebSubJobRow.dedup == digest(job.kind, job.target, job.topic),
+                WebSubJobRow.status == PENDING,
+            )
+        )
+        if newer is not None:  # a change after this run began: that job runs instead
+            return self._owned_update(job.id, job.lease_owner, values | superseded)
+        try:
+            with self.session.begin_nested():
+                return self._owned_update(job.id, job.lease_owner, values)
+        except IntegrityError:  # ... queued by another sweep just now
+            return self._owned_update(job.id, job.lease_owner, values | superseded)
+
+    def purge_finished(self, before: datetime) -> int:
+        """Done jobs go after a while; failed ones stay for an operator to read."""
+        result = self.session.execute(
+            delete(WebSubJobRow)
+            .where(WebSubJobRow.status == DONE, WebSubJobRow.finished_at < before)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+
+    def _owned_update(self, job_id: int, owner: str | None, values: dict[str, Any]) -> bool:
+        result = self.session.execute(
+            update(WebSubJobRow)
+            .where(
+                WebSubJobRow.id == job_id,
+                WebSubJobRow.lease_owner == owner,
+                WebSubJobRow.status == RUNNING,
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+    # -- subscriptions --------------------------------------------------------------
+
+    def subscription(self, topic: str, callback: str) -> Subscription | None:
+        row = self.session.scalar(
+            select(WebSubSubscriptionRow).where(
+                WebSubSubscriptionRow.key == digest(topic, callback)
+            )
+        )
+        return _subscription(row) if row else None
+
+    def subscribers(self, topic: str, now: datetime) -> list[Subscription]:
+        """Live subscriptions of ``topic``: an expired lease gets no content."""
+        found = self.session.scalars(
+            select(WebSubSubscriptionRow)
+            .where(WebSubSubscriptionRow.topic == topic, WebSubSubscriptionRow.expires_at > now)
+            .order_by(WebSubSubscriptionRow.id)
+        )
+        return [_subscription(row) for row in found]
+
+    def subscriptions(self) -> list[Subscription]:
+        found = self.session.scalars(
+            select(WebSubSubscriptionRow).order_by(WebSubSubscriptionRow.id)
+        )
+        return [_subscription(row) for row in found]
+
+    def subscribe(
+        self,
+        topic: str,
+        callback: str,
+        host: str,
+        secret: str | None,
+        lease_seconds: int,
+        now: datetime,
+    ) -> None:
+        """Activate or renew: a new lease from now, and the newer request's secret."""
+        expires_at = now + timedelta(seconds=lease_seconds)
+        statement = rows.upsert_insert(self.session, WebSubSubscriptionRow).values(
+            key=digest(topic, callback),
+            topic=topic,
+            callback=callback,
+            callback_host=host,
+            secret=secret,
+            lease_seconds=lease_seconds,
+            expires_at=expires_at,
+            created_at=now,
+            verified_at=now,
+        )
+        self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[WebSubSubscriptionRow.key],
+                set_={
+                    "secret": statement.excluded.secret,
+                    "lease_seconds": statement.excluded.lease_seconds,
+                    "expires_at": statement.excluded.expires_at,
+                    "verified_at": statement.excluded.verified_at,
+                },
+            )
+        )
+
+    def unsubscribe(self, topic: str, callback: str) -> bool:
+        result = self.session.execute(
+            delete(WebSubSubscriptionRow)
+            .where(WebSubSubscriptionRow.key == digest(topic, callback))
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+    def purge_expired(self, now: datetime) -> int:
+        result = self.session.execute(
+            delete(WebSubSubscriptionRow)
+            .where(WebSubSubscriptionRow.expires_at <= now)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+
+    def count_for_topic(self, topic: str) -> int:
+        return (
+            self.session.scalar(select(func.count()).where(WebSubSubscriptionRow.topic == topic))
+            or 0
+        )
+
+    def count_for_host(self, host: str) -> int:
+        return (
+            self.session.scalar(
+                select(func.count()).where(WebSubSubscriptionRow.callback_host == host)
+            )
+            or 0
+        )
