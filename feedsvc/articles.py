@@ -36,6 +36,7 @@ ETagMatcher = Callable[[str], bool]
 
 
 def utcnow() -> datetime:
+    """The default clock; tests pass their own."""
     return datetime.now(UTC)
 
 
@@ -62,6 +63,7 @@ class Limits:
 
     @classmethod
     def of(cls, settings: Settings) -> Limits:
+        """The limits a configuration sets."""
         return cls(settings.max_body_bytes, settings.max_segments)
 
 
@@ -84,6 +86,7 @@ _ATTRIBUTE = re.compile(r"(?:alt|title)\s*=", re.IGNORECASE)
 
 
 def segments_at_most(body_html: str) -> int:
+    """An upper bound on the segments of a body, cheap enough to refuse a huge one early."""
     return (
         len(_TERMINAL_SPACE.findall(body_html))
         + len(_CJK_OR_BULLET.findall(body_html))
@@ -143,6 +146,7 @@ class Editor:
     # -- sections ---------------------------------------------------------
 
     def create_section(self, doc: SectionIn) -> Section:
+        """A new section under an existing parent."""
         names = _section_names(doc.names, require_source=True)
         if self.store.sections.exists(doc.path):
             raise Conflict(f"section {doc.path!r} already exists")
@@ -150,6 +154,7 @@ class Editor:
         return self.store.sections.add(doc.path, names, self.clock())
 
     def update_section(self, path: str, doc: SectionPatch) -> Section:
+        """Rename and/or move a section; its articles follow it."""
         section = self.store.sections.get(path)
         now = self.clock()
         if doc.names:
@@ -197,18 +202,20 @@ class Editor:
         raise Conflict(f"article {doc.external_id!r} is being written by others; retry")
 
     def replace(self, article_id: int, doc: ArticleIn, if_match: ETagMatcher) -> Saved:
+        """PUT: the whole article as given, if the caller saw the current revision."""
         current = self._current(article_id, if_match)
         if doc.external_id is not None and doc.external_id != current.external_id:
             raise Invalid([FieldError("/external_id", "cannot be changed")])
         return self._save(current, doc.section, self._fields(doc, current))
 
     def patch(self, article_id: int, doc: ArticlePatch, if_match: ETagMatcher) -> Saved:
+        """PATCH: the given fields over the current article, validated as a whole."""
         current = self._current(article_id, if_match)
         given = doc.model_dump(exclude_unset=True)
         for required in ("section", "title", "body_html", "published_at"):
             if required in given and given[required] is None:
                 raise Invalid([FieldError(f"/{required}", "cannot be null")])
-        merged = _article_document(current) | given
+        merged = current.document() | given
         return self._save(
             current, merged["section"], self._fields(parse_document(ArticleIn, merged), current)
         )
@@ -414,22 +421,6 @@ def _same_content(current: Article, section: str, fields: dict[str, Any]) -> boo
     return section == current.section_path and all(
         getattr(current, name) == comparable(value) for name, value in fields.items()
     )
-
-
-def _article_document(article: Article) -> dict[str, Any]:
-    return {
-        "section": article.section_path,
-        "title": article.title,
-        "body_html": article.body_html,
-        "summary": article.summary,
-        "author": article.author,
-        "published_at": article.published_at,
-        "slug": article.slug,
-        "source_name": article.source_name,
-        "source_url": article.source_url,
-        "image_url": article.image_url,
-        "tags": list(article.tags),
-    }
 
 
 def _section_names(names: dict[str, str], require_source: bool = False) -> dict[str, str]:

@@ -26,7 +26,9 @@ BATCH = 500
 
 
 @dataclass
-class ImportReport:
+class BulkImportReport:
+    """Counts and rejected lines of a bulk import, for the CLI to print."""
+
     created: int = 0
     updated: int = 0
     unchanged: int = 0
@@ -34,6 +36,7 @@ class ImportReport:
 
     @property
     def total(self) -> int:
+        """Every line read, whatever became of it."""
         return self.created + self.updated + self.unchanged + len(self.rejected)
 
 
@@ -96,12 +99,12 @@ def import_articles(
     targets: Sequence[str] = (),
     dispatch: Callable[[Iterable[int]], None] = lambda ids: None,
     limits: Limits | None = None,
-) -> ImportReport:
+) -> BulkImportReport:
     """Upsert each line; a bad line is reported and skipped, never aborts the rest.
     Translation jobs into ``targets`` are queued with one INSERT per batch, and dispatched
     after the batch commits. ``limits``: body size and segments per article (default: the
     running app's settings), checked on every line as on the API."""
-    report = ImportReport()
+    report = BulkImportReport()
     for batch in _numbered(lines):
         with database.session() as session:
             store = Store(session)
@@ -131,7 +134,7 @@ def _apply_batch(
     session: Session,
     parsed: list[tuple[int, Line | DomainError]],
     existing: dict[str, Article],
-    report: ImportReport,
+    report: BulkImportReport,
     queued: list[int],
 ) -> None:
     """Each line in a savepoint of its own: a bad line is reported and changes nothing."""
@@ -169,33 +172,22 @@ def _reason(exc: Exception) -> str:
     return str(exc)
 
 
-def article_document(article: Article) -> dict[str, Any]:
+def article_line(article: Article) -> dict[str, Any]:
     """An article as an import line: the export re-imports to the same state."""
-    return {
-        "external_id": article.external_id,
-        "section": article.section_path,
-        "slug": article.slug,
-        "title": article.title,
-        "summary": article.summary,
-        "body_html": article.body_html,
-        "author": article.author,
-        "published_at": article.published_at.isoformat(),
-        "source_name": article.source_name,
-        "source_url": article.source_url,
-        "image_url": article.image_url,
-        "tags": list(article.tags),
-    }
+    document = {"external_id": article.external_id} | article.document()
+    document["published_at"] = article.published_at.isoformat()
+    if article.deleted_at is not None:
+        document["deleted_at"] = article.deleted_at.isoformat()
+    return document
 
 
 def export_articles(database: Database, out: TextIO, include_deleted: bool = False) -> int:
+    """Write every article as one import line each; the count written."""
     count = 0
     with database.session() as session:
         for article in Store(session).articles.all():
             if article.deleted_at is not None and not include_deleted:
                 continue
-            document = article_document(article)
-            if article.deleted_at is not None:
-                document["deleted_at"] = article.deleted_at.isoformat()
-            out.write(json.dumps(document, ensure_ascii=False) + "\n")
+            out.write(json.dumps(article_line(article), ensure_ascii=False) + "\n")
             count += 1
     return count

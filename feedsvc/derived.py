@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 import threading
 import weakref
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from flask import Flask
 
@@ -27,14 +27,17 @@ from .domain import (
     NotFound,
     PreconditionFailed,
     SegmentOrigin,
-    SegmentState,
     SegmentStatus,
+    StoredSegment,
 )
+from .placeholders import LONE_TOKEN
 from .store import Store
+
+if TYPE_CHECKING:
+    import opencc
 
 log = logging.getLogger(__name__)
 # A placeholder the segmenter made: {1}, {/1}; never the escaped braces {{ or }}.
-PLACEHOLDER = re.compile(r"(?<!\{)\{/?\d+\}(?!\})")
 CONVERT = "convert"  # history action of a conversion that replaced an earlier one
 WITHDRAW = "withdraw"  # ... of a conversion whose base text a reviewer rejected
 BASE_CHANGED = "base_changed"  # ... of human work whose approved base text changed
@@ -75,7 +78,7 @@ def derivatives_of(database: Database, tag: str) -> tuple[Language, ...]:
 
 
 @functools.lru_cache(maxsize=8)
-def _converter(config: str) -> object:
+def _converter(config: str) -> opencc.OpenCC:
     import opencc  # loaded by the first derived language, not by every process
 
     return opencc.OpenCC(config)
@@ -88,20 +91,20 @@ def convert(text: str, config: str) -> str:
     digits, Latin letters and punctuation alone. Should a conversion ever touch a
     placeholder, the text is converted run by run between placeholders instead."""
     converter = _converter(config)
-    converted: str = converter.convert(text)  # type: ignore[attr-defined]
-    if PLACEHOLDER.findall(converted) == PLACEHOLDER.findall(text):
+    converted: str = converter.convert(text)
+    if LONE_TOKEN.findall(converted) == LONE_TOKEN.findall(text):
         return converted
-    pieces = []
+    pieces: list[str] = []
     position = 0
-    for match in PLACEHOLDER.finditer(text):
-        pieces.append(converter.convert(text[position : match.start()]))  # type: ignore[attr-defined]
+    for match in LONE_TOKEN.finditer(text):
+        pieces.append(converter.convert(text[position : match.start()]))
         pieces.append(match.group())
         position = match.end()
-    pieces.append(converter.convert(text[position:]))  # type: ignore[attr-defined]
+    pieces.append(converter.convert(text[position:]))
     return "".join(pieces)
 
 
-def _is_base_of(base: SegmentState, segment: SegmentState) -> bool:
+def _is_base_of(base: StoredSegment, segment: StoredSegment) -> bool:
     """The base segment a derived one converts: same key, same English sentence, approved."""
     return (
         base.key == segment.key
@@ -207,8 +210,8 @@ class Followed(StrEnum):
 def follow(
     store: Store,
     language: Language,
-    before: SegmentState,
-    after: SegmentState,
+    before: StoredSegment,
+    after: StoredSegment,
     actor: str,
     now: datetime,
     rejected: bool = False,
@@ -282,7 +285,7 @@ def follow(
 
 def _change(
     store: Store,
-    segment: SegmentState,
+    segment: StoredSegment,
     target: str | None,
     status: SegmentStatus,
     origin: SegmentOrigin | None,

@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
 
 class Role(StrEnum):
+    """What an API token may do."""
+
     ADMIN = "admin"
     EDITOR = "editor"
     TRANSLATOR = "translator"
@@ -24,6 +26,8 @@ class VariantOrigin(StrEnum):
 
 
 class VariantStatus(StrEnum):
+    """How far a translated variant has come; the publish policy reads it."""
+
     DRAFT = "draft"
     MACHINE_TRANSLATED = "machine_translated"
     REVIEWED = "reviewed"
@@ -31,6 +35,8 @@ class VariantStatus(StrEnum):
 
 @dataclass(frozen=True)
 class Section:
+    """A node of the section tree, with its display names by language."""
+
     id: int
     path: str
     parent_path: str | None
@@ -40,11 +46,45 @@ class Section:
 
     @property
     def slug(self) -> str:
+        """The last part of the path, as URLs show it."""
         return self.path.rsplit("/", 1)[-1]
+
+
+# An article as an editor writes it, in the order its documents list it: the one list the
+# API's article schemas, the articles table, this dataclass and the import/export follow.
+# "section" is the section's path (``section_path`` here, ``section_id`` in the table).
+# tests/test_article_fields.py checks every place that cannot be derived from it.
+ARTICLE_FIELDS: tuple[str, ...] = (
+    "section",
+    "slug",
+    "title",
+    "summary",
+    "body_html",
+    "author",
+    "published_at",
+    "source_name",
+    "source_url",
+    "image_url",
+    "tags",
+)
+# What the store keeps beside them: identity, revision and times.
+ARTICLE_RECORD_FIELDS: tuple[str, ...] = (
+    "id",
+    "external_id",
+    "revision",
+    "created_at",
+    "updated_at",
+    "deleted_at",
+    "revised_at",
+    "shared_revised_at",
+)
+_ARTICLE_ATTRIBUTES = {"section": "section_path"}  # a document's name → the attribute
 
 
 @dataclass(frozen=True)
 class Article:
+    """A stored English article: the editor's fields, its identity, revision and times."""
+
     id: int
     external_id: str
     section_path: str
@@ -70,6 +110,15 @@ class Article:
         """Strong validator (unquoted) for If-Match: changes with every stored revision."""
         return f"article-{self.id}-r{self.revision}"
 
+    def document(self) -> dict[str, Any]:
+        """The article as an editor writes it (ARTICLE_FIELDS): what a patch merges into
+        and an export writes, so both follow the one field list."""
+        values = {
+            name: getattr(self, _ARTICLE_ATTRIBUTES.get(name, name)) for name in ARTICLE_FIELDS
+        }
+        values["tags"] = list(self.tags)
+        return values
+
 
 @dataclass(frozen=True)
 class Variant:
@@ -91,6 +140,8 @@ class Variant:
 
 @dataclass(frozen=True)
 class ApiToken:
+    """A bearer token's record (never the secret), for authorization."""
+
     id: int
     name: str
     role: Role
@@ -107,11 +158,14 @@ class ApiToken:
         return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
 
     def may_translate(self, lang: str) -> bool:
+        """Whether the token may edit translations of ``lang``."""
         return self.role is Role.ADMIN or (self.role is Role.TRANSLATOR and lang in self.languages)
 
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
+    """One page of a listing, with what a client needs to ask for the next."""
+
     items: list[T]
     page: int
     per_page: int
@@ -119,6 +173,7 @@ class Page(Generic[T]):
 
     @property
     def pages(self) -> int:
+        """The number of pages, at least one."""
         return max(1, -(-self.total // self.per_page))
 
 
@@ -132,6 +187,7 @@ class FieldError:
 
     @property
     def where(self) -> str:
+        """The pointer, or the query parameter as ``?name``."""
         return self.pointer or f"?{self.parameter}"
 
 
@@ -143,6 +199,8 @@ class DomainError(Exception):
 
 
 class NotFound(DomainError):
+    """The thing does not exist (404)."""
+
     pass
 
 
@@ -151,6 +209,8 @@ class Gone(DomainError):
 
 
 class Conflict(DomainError):
+    """The request clashes with stored state (409)."""
+
     pass
 
 
@@ -172,6 +232,8 @@ class Invalid(DomainError):
 
 
 class SegmentOrigin(StrEnum):
+    """Who or what wrote a segment's target."""
+
     MODEL = "model"
     MEMORY = "memory"  # a human-approved translation of the same source text
     GLOSSARY = "glossary"  # the whole segment is a glossary term
@@ -182,12 +244,16 @@ class SegmentOrigin(StrEnum):
 
 
 class SegmentStatus(StrEnum):
+    """How far a segment's review has come."""
+
     PENDING = "pending"  # no target yet
     TRANSLATED = "translated"  # a machine or memory target, not approved
     APPROVED = "approved"
 
 
 class JobStatus(StrEnum):
+    """Where a translation job is in its life."""
+
     QUEUED = "queued"
     RUNNING = "running"
     WAITING = "waiting"  # for a model to be installed, or for base text to convert
@@ -199,7 +265,7 @@ class JobStatus(StrEnum):
 
 
 @dataclass(frozen=True)
-class SegmentState:
+class StoredSegment:
     """A stored segment of an article in one target language."""
 
     id: int
@@ -228,11 +294,14 @@ class SegmentState:
 
     @property
     def source_changed(self) -> bool:
+        """Whether the English changed under a human translation."""
         return self.previous_source is not None
 
 
 @dataclass(frozen=True)
 class Job:
+    """A durable translation job of one article revision into one language."""
+
     id: int
     article_id: int
     lang: str
@@ -250,6 +319,8 @@ class Job:
 
 @dataclass(frozen=True)
 class GlossaryTerm:
+    """A stored glossary entry of one language pair."""
+
     id: int
     source_lang: str
     target_lang: str
@@ -262,6 +333,8 @@ class GlossaryTerm:
 
 @dataclass(frozen=True)
 class HistoryEntry:
+    """One change of a segment, for the reviewer's history and undo."""
+
     actor: str
     action: str
     before_target: str | None
@@ -292,4 +365,5 @@ class QueueItem:
 
     @property
     def progress(self) -> int:
+        """Approved segments in percent (100 for none)."""
         return round(100 * self.approved / self.total) if self.total else 100

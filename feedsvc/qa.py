@@ -45,10 +45,11 @@ Decisions, so callers know what to expect:
   reported as missing ("first" is often 首次, "one of" 之一). Currency signs and codes
   (``$``, ``US$``, ``¥``, ``RMB9.4``, 元, 美元) never make a difference; "$5m" = 500万.
   Digits are paired with digits first, so a numeral never takes a digit's place.
-- **Glossary** terms match like :func:`feedsvc.glossary.protect`: case-insensitive, whole
-  words, longest first, never inside a placeholder token. The required target term is
-  found case-insensitively; a do-not-translate term must appear exactly as written in
-  the source. Inflected forms are not recognised.
+- **Glossary** terms match with :func:`feedsvc.glossary.term_matches`, the matcher the
+  engine's protection uses: case-insensitive, whole words (none next to CJK), any
+  whitespace between words, longest first, never inside a placeholder token. The
+  required target term is found case-insensitively; a do-not-translate term must appear
+  exactly as written in the source. Inflected forms are not recognised.
 - **Untranslated**: for a non-Latin target, three or more Latin words that are not part of
   a glossary hit, not acronyms (all capitals, at most 6 letters) and not in a URL or
   e-mail address. Proper nouns are not recognised, so this only warns. For a Latin target:
@@ -64,11 +65,13 @@ import functools
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .segments import Segment, placeholder_ids, render_text
+from .glossary import TermMatch, find_term, term_matches
+from .placeholders import TOKEN, paired_ids, placeholder_ids, render_token, strip_tokens
+from .segments import SourceSegment, render_text
 
 CODES: tuple[str, ...] = (
     "empty",
@@ -122,6 +125,8 @@ MESSAGES: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Issue:
+    """One problem of a target, by code, so the review screen can filter and localize it."""
+
     code: str  # one of CODES
     params: dict[str, str]  # details for the message, e.g. {"missing": "56.39"}
     severity: str = "warning"  # "error": structure problems (placeholders, tags) or empty
@@ -144,11 +149,9 @@ class Term:
 
 # --- text helpers ----------------------------------------------------------------------
 
-_TOKEN = re.compile(r"\{(/?)(\d+)\}")  # the same syntax as feedsvc.segments
 _CJK = r"\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef"
 _WORD = rf"[^\W_{_CJK}]"  # a letter or digit that is not CJK: where a "whole word" ends
 _LETTER = rf"[^\W\d_{_CJK}]"
-_WORD_CHAR = re.compile(_WORD)
 # ASCII only: CJK text often follows a URL or address without a space.
 _URL_OR_EMAIL = re.compile(
     # An address starts only where a run begins: a long run without "@" would otherwise
@@ -163,11 +166,11 @@ _ANY_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 
 def _bare(text: str) -> str:
     """Text without placeholder tokens: what the translator wrote."""
-    return _TOKEN.sub("", text)
+    return strip_tokens(text)
 
 
 def _paired(source: str) -> set[str]:
-    return {pid[1:] for pid in placeholder_ids(source) if pid.startswith("/")}
+    return paired_ids(source)
 
 
 def _rendered(text: str, source: str, placeholders: Mapping[str, str]) -> str:
@@ -178,7 +181,7 @@ def _rendered(text: str, source: str, placeholders: Mapping[str, str]) -> str:
         for pid, value in placeholders.items()
         if pid not in paired and not value.startswith("<")
     }
-    return render_text(Segment("qa", source, values), text)
+    return render_text(SourceSegment("qa", source, values), text)
 
 
 def _language(tag: str) -> str:
@@ -208,66 +211,10 @@ def _listing(words: Sequence[str], limit: int = 8) -> str:
 # --- glossary matching -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Hit:
-    term: Term
-    text: str  # as written in the source
-    start: int
-
-
-@functools.lru_cache(maxsize=4096)
-def _term_pattern(term: str, ignore_case: bool) -> re.Pattern[str]:
-    """The term with any spacing between its words; boundaries are checked by _find."""
-    body = r"\s+".join(re.escape(word) for word in term.split())
-    return re.compile(body, re.IGNORECASE if ignore_case else 0)
-
-
-def _find(term: str, text: str, ignore_case: bool) -> Iterator[re.Match[str]]:
-    """Whole-word matches: no letter or digit (CJK aside) may touch an edge that is one.
-
-    The boundary is checked here rather than in the pattern: a lookaround with that
-    character class makes each of a large glossary's patterns slow to compile."""
-    pattern = _term_pattern(term, ignore_case)
-    check_start = bool(_WORD_CHAR.fullmatch(term.strip()[0]))
-    check_end = bool(_WORD_CHAR.fullmatch(term.strip()[-1]))
-    position = 0
-    while match := pattern.search(text, position):
-        start, end = match.span()
-        if (check_start and start > 0 and _WORD_CHAR.fullmatch(text[start - 1])) or (
-            check_end and end < len(text) and _WORD_CHAR.fullmatch(text[end])
-        ):
-            position = start + 1
-            continue
-        yield match
-        position = max(end, start + 1)
-
-
-def _glossary_matches(source: str, terms: Sequence[Term]) -> list[_Hit]:
-    """Longest terms first; a span taken by one term is not matched again by a shorter."""
-    pieces, position = [], 0
-    for match in _TOKEN.finditer(source):
-        pieces.append((position, source[position : match.start()]))
-        position = match.end()
-    pieces.append((position, source[position:]))
-    taken: list[tuple[int, int]] = []
-    hits = []
-    for term in sorted(terms, key=lambda t: len(t.source_term.strip()), reverse=True):
-        if not term.source_term.strip():
-            continue
-        for offset, piece in pieces:
-            for match in _find(term.source_term, piece, True):
-                start, end = offset + match.start(), offset + match.end()
-                if any(start < stop and begin < end for begin, stop in taken):
-                    continue
-                taken.append((start, end))
-                hits.append(_Hit(term, match.group(), start))
-    return sorted(hits, key=lambda hit: hit.start)
-
-
 def glossary_hits(source: str, terms: Sequence[Term]) -> list[Term]:
     """Terms found in the source, each once, in order of first appearance: the review
     screen lists them next to the segment."""
-    return list(dict.fromkeys(hit.term for hit in _glossary_matches(source, terms)))
+    return list(dict.fromkeys(hit.term for hit in term_matches(source, terms)))
 
 
 # --- numbers ---------------------------------------------------------------------------
@@ -720,7 +667,7 @@ class _Pair:
     source: str
     target: str
     placeholders: Mapping[str, str]
-    hits: list[_Hit]
+    hits: list[TermMatch[Term]]
     source_lang: str
     target_lang: str
 
@@ -755,10 +702,10 @@ def _typed_out(value: str, rendered_target: str, target_lang: str, in_context: s
 
 def _in_context(pid: str, pair: _Pair) -> str:
     """A standalone placeholder's value with the words that follow its token in the source."""
-    token = "{" + pid + "}"
+    token = render_token(pid)
     at = pair.source.find(token)
     after = pair.source[at + len(token) : at + len(token) + 24] if at >= 0 else ""
-    return pair.placeholders.get(pid, "") + _TOKEN.sub(" ", after)
+    return pair.placeholders.get(pid, "") + strip_tokens(after, " ")
 
 
 def _check_placeholder_missing(pair: _Pair) -> list[Issue]:
@@ -777,9 +724,9 @@ def _check_placeholder_missing(pair: _Pair) -> list[Issue]:
             or value is None
             or not _typed_out(value, rendered, pair.target_lang, _in_context(pid, pair))
         ):
-            tokens.append("{" + pid + "}")
+            tokens.append(render_token(pid))
         else:
-            typed.append("{" + pid + "}")
+            typed.append(render_token(pid))
     found = []
     if tokens:
         found.append(Issue("placeholder_missing", {"placeholders": ", ".join(tokens)}, "error"))
@@ -795,7 +742,7 @@ def _check_placeholder_extra(pair: _Pair) -> list[Issue]:
     for pid in reversed(placeholder_ids(pair.target)):  # the later copies are the extra ones
         if extra[pid] > 0:
             extra[pid] -= 1
-            tokens.append("{" + pid + "}")
+            tokens.append(render_token(pid))
     if not tokens:
         return []
     return [Issue("placeholder_extra", {"placeholders": ", ".join(reversed(tokens))}, "error")]
@@ -829,7 +776,7 @@ def _check_tag_order(pair: _Pair) -> list[Issue]:
     ids = sorted({pid for both in broken for pid in both}, key=int)
     if not ids:
         return []
-    shown = ", ".join("{" + pid + "}…{/" + pid + "}" for pid in ids)
+    shown = ", ".join(render_token(pid) + "…" + render_token(pid, closing=True) for pid in ids)
     return [Issue("tag_order", {"placeholders": shown}, "error")]
 
 
@@ -889,7 +836,7 @@ def _check_glossary(pair: _Pair) -> list[Issue]:
         if not expected.strip() or (hit.term.source_term, expected) in seen:
             continue
         seen.add((hit.term.source_term, expected))
-        if next(_find(expected, target, not dnt), None) is None:
+        if next(find_term(expected, target, not dnt), None) is None:
             params = {"term": hit.term.source_term, "expected": expected}
             issues.append(Issue("glossary", params))
     return issues
@@ -964,7 +911,7 @@ def _check_whitespace(pair: _Pair) -> list[Issue]:
 
 
 _CLOSERS = "\"'”’»)]」』）》】〕〉›"
-_TRAILING_TOKEN = re.compile(r"\{/?\d+\}$")
+_TRAILING_TOKEN = re.compile(f"(?:{TOKEN.pattern})$")
 _KINDS = {
     ".": ".",
     "。": ".",
@@ -1037,7 +984,7 @@ def check(
         source,
         target,
         placeholders,
-        _glossary_matches(source, terms),
+        term_matches(source, terms),
         source_lang,
         target_lang,
     )

@@ -27,20 +27,21 @@ from .domain import (
     NotFound,
     PreconditionFailed,
     SegmentOrigin,
-    SegmentState,
     SegmentStatus,
+    StoredSegment,
 )
 from .exchange import (
-    Entry,
     ExchangeError,
+    ImportedUnit,
     Unit,
     export_po,
     export_xliff,
     parse_po,
     parse_xliff,
 )
+from .placeholders import normalize_tokens
 from .sanitize import clean_html, clean_text
-from .segments import normalize_tokens, reassemble, render_text
+from .segments import reassemble, render_text
 from .store import Store
 from .store.memory import length_window, normalized, source_hash
 from .translation import cut, publish_variant
@@ -61,12 +62,13 @@ def live_article(store: Store, article_id: int) -> Article:
     return article
 
 
-def segment_etag(segment: SegmentState) -> str:
+def segment_etag(segment: StoredSegment) -> str:
     """Changes with every stored write of the segment (its version)."""
     return f"segment-{segment.id}-v{segment.version}"
 
 
 def terms_of(store: Store, lang: str) -> list[qa.Term]:
+    """The language's glossary in the form QA checks against."""
     return [
         qa.Term(t.source_term, t.target_term, t.do_not_translate)
         for t in store.glossary.terms(SOURCE_LANGUAGE, lang)
@@ -74,13 +76,16 @@ def terms_of(store: Store, lang: str) -> list[qa.Term]:
 
 
 def issues(
-    segment: SegmentState, target: str, terms: Sequence[qa.Term], lang: str
+    segment: StoredSegment, target: str, terms: Sequence[qa.Term], lang: str
 ) -> list[qa.Issue]:
+    """QA issues of a target for a stored segment, in its language."""
     return qa.check(segment.source, target, segment.placeholders, terms, SOURCE_LANGUAGE, lang)
 
 
 @dataclass(frozen=True)
 class Suggestion:
+    """A translation the editor offers beside a segment, with how well it matches."""
+
     source: str
     target: str
     match: int  # percent
@@ -108,6 +113,7 @@ def word_diff(before: str, after: str) -> list[tuple[str, str]]:
 
 
 def match_percent(before: str, after: str) -> int:
+    """How alike two sentences are, in percent, as CAT tools show matches."""
     return round(100 * difflib.SequenceMatcher(None, normalized(before), normalized(after)).ratio())
 
 
@@ -121,7 +127,7 @@ SUGGESTION_COMPARISONS = 20
 
 
 def suggestions_for(
-    store: Store, segments: Sequence[SegmentState], lang: str, limit: int = 3
+    store: Store, segments: Sequence[StoredSegment], lang: str, limit: int = 3
 ) -> dict[int, list[Suggestion]]:
     """Suggestions for many segments (by segment id) from one memory query: a page costs
     one query, at most ``SUGGESTION_CANDIDATES`` candidates and at most
@@ -251,6 +257,7 @@ class ImportItem:
 
     @property
     def reason(self) -> str:
+        """Why an item was not applied, in words a translator can act on."""
         params = self.params
         if self.code == "conflict":
             if params.get("why") == "approved":
@@ -273,7 +280,7 @@ class ImportItem:
         if self.code == "qa":
             found = params.get("issues") or []
             return "; ".join(
-                qa.message(qa.Issue(i["code"], i["params"], "error"))  # type: ignore[index]
+                qa.message(qa.Issue(i["code"], i["params"], "error"))
                 for i in found  # type: ignore[attr-defined]
             )
         return ""
@@ -284,47 +291,61 @@ DISMISS_REASON_LENGTH = 500
 
 
 def batch_note(batch: str) -> str:
+    """The history note that ties a bulk approval's changes together for undo."""
     return f"batch:{batch}"
 
 
 @dataclass
 class BulkPlan:
-    approvable: list[SegmentState] = field(default_factory=list)
-    skipped: list[tuple[SegmentState, list[qa.Issue]]] = field(default_factory=list)
+    """Which segments a bulk approval would approve and which it skips, and why."""
+
+    approvable: list[StoredSegment] = field(default_factory=list)
+    skipped: list[tuple[StoredSegment, list[qa.Issue]]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class BulkApproval:
+    """What a bulk approval did, with the batch id that undoes it."""
+
     batch: str
     approved: list[str]  # keys
-    skipped: list[tuple[SegmentState, list[qa.Issue]]]
+    skipped: list[tuple[StoredSegment, list[qa.Issue]]]
 
 
 @dataclass
-class ImportReport:
+class ExchangeImportReport:
+    """What became of each unit of an imported PO or XLIFF file."""
+
     items: list[ImportItem] = field(default_factory=list)  # in file order
 
     def of(self, *codes: str) -> list[ImportItem]:
+        """The items with one of ``codes``."""
         return [item for item in self.items if item.code in codes]
 
     @property
     def applied(self) -> list[str]:  # locations
+        """Locations of the units whose text was saved."""
         return [item.location for item in self.of("applied")]
 
     @property
     def unchanged(self) -> list[str]:
+        """Locations of the units that changed nothing."""
         return [item.location for item in self.of("unchanged")]
 
     @property
     def conflicts(self) -> list[ImportItem]:
+        """Units not applied because the segment changed since the export."""
         return self.of("conflict")
 
     @property
     def rejected(self) -> list[tuple[str, str]]:  # (location, reason): all not applied
+        """Every unit not applied, with the reason."""
         return [(item.location, item.reason) for item in self.items if item.code in NOT_APPLIED]
 
 
 class Reviewer:
+    """A translator's actions on one language's segments, checked and recorded."""
+
     def __init__(self, store: Store, language: Language, actor: str, clock: Clock = utcnow) -> None:
         self.store = store
         self.language = language
@@ -335,7 +356,7 @@ class Reviewer:
         self.queued: list[int] = []  # jobs to dispatch once the caller has committed
         self.derived: set[int] = set()  # articles whose derived segments changed
 
-    def _segment(self, article_id: int, key: str, if_match: str | None) -> SegmentState:
+    def _segment(self, article_id: int, key: str, if_match: str | None) -> StoredSegment:
         live_article(self.store, article_id)
         segment = self.store.segments.get(article_id, self.lang, key)
         if if_match is not None and if_match not in ("*", segment_etag(segment)):
@@ -350,17 +371,18 @@ class Reviewer:
         approve: bool,
         if_match: str | None = None,
         action: str = "edit",
-    ) -> SegmentState:
+    ) -> StoredSegment:
         """A translator's text for one segment; refused when it would break the markup."""
         return self._save(self._segment(article_id, key, if_match), target, approve, action)
 
-    def approve(self, article_id: int, key: str, if_match: str | None = None) -> SegmentState:
+    def approve(self, article_id: int, key: str, if_match: str | None = None) -> StoredSegment:
+        """Approve a segment's current text; its QA errors must be fixed first."""
         segment = self._segment(article_id, key, if_match)
         if segment.target is None:
             raise Invalid([FieldError("/target", "there is no text to approve yet")])
         return self._save(segment, segment.target, True, "approve")
 
-    def reject(self, article_id: int, key: str, if_match: str | None = None) -> SegmentState:
+    def reject(self, article_id: int, key: str, if_match: str | None = None) -> StoredSegment:
         """Back to the model's text, or, when the rejected text is the model's or no model
         text exists (a memory hit), to pending. Either way the variant follows at once (a
         language under review leaves the feeds) and a job runs the article again."""
@@ -386,7 +408,9 @@ class Reviewer:
             self.queued.append(job_id)
         return changed
 
-    def _save(self, segment: SegmentState, target: str, approve: bool, action: str) -> SegmentState:
+    def _save(
+        self, segment: StoredSegment, target: str, approve: bool, action: str
+    ) -> StoredSegment:
         target = typed_text(target)
         blocking = [
             i
@@ -401,7 +425,7 @@ class Reviewer:
 
     def dismiss(
         self, article_id: int, key: str, code: str, reason: str, if_match: str | None = None
-    ) -> SegmentState:
+    ) -> StoredSegment:
         """Set one QA warning of the current text aside, with a reason for the history;
         errors (broken structure) cannot be dismissed."""
         segment = self._segment(article_id, key, if_match)
@@ -484,7 +508,7 @@ class Reviewer:
 
     def _change(
         self,
-        segment: SegmentState,
+        segment: StoredSegment,
         target: str | None,
         status: SegmentStatus,
         origin: SegmentOrigin | None,
@@ -492,7 +516,7 @@ class Reviewer:
         publish: bool = True,
         note: str | None = None,
         reviewed: bool = False,
-    ) -> SegmentState:
+    ) -> StoredSegment:
         now = self.clock()
         changed = self.store.segments.change(
             segment, target, status, origin, self.actor, action, now, note=note, reviewed=reviewed
@@ -521,7 +545,9 @@ class Reviewer:
                 if job_id := derived.wake_finished_job(self.store, article_id, language, now):
                     self.queued.append(job_id)
 
-    def apply(self, entries: Sequence[Entry], overwrite: bool = False) -> ImportReport:
+    def apply(
+        self, entries: Sequence[ImportedUnit], overwrite: bool = False
+    ) -> ExchangeImportReport:
         """Apply a CAT tool's file entry by entry; each is checked and reported on its own.
 
         An entry never replaces newer work unless ``overwrite`` (the translator's explicit
@@ -530,7 +556,7 @@ class Reviewer:
         them; such an entry is reported as a conflict. Entries without a revision (files
         exported before revisions, or by other tools) conflict with any approved or
         human-edited segment they would change."""
-        report = ImportReport()
+        report = ExchangeImportReport()
         touched: set[int] = set()
         terms = terms_of(self.store, self.lang)
         ids = {entry.article_id for entry in entries if entry.article_id is not None}
@@ -565,12 +591,12 @@ class Reviewer:
             if target == (segment.target or "") and status is segment.status:
                 report.items.append(item("unchanged"))
                 continue
-            why = None if overwrite else _conflict(segment, entry, target)
-            if why is not None:
+            conflict = None if overwrite else _conflict(segment, entry, target)
+            if conflict is not None:
                 report.items.append(
                     item(
                         "conflict",
-                        why=why,
+                        why=conflict,
                         revision=entry.revision,
                         version=segment.version,
                         current=segment.target,
@@ -589,8 +615,8 @@ class Reviewer:
 
 
 def _import_item(
-    entry: Entry,
-    segment: SegmentState | None,
+    entry: ImportedUnit,
+    segment: StoredSegment | None,
     titles: dict[int, str],
     code: str,
     **params: object,
@@ -607,7 +633,7 @@ def _import_item(
     )
 
 
-def _conflict(segment: SegmentState, entry: Entry, target: str) -> str | None:
+def _conflict(segment: StoredSegment, entry: ImportedUnit, target: str) -> str | None:
     """Why applying ``target`` (already known to change the segment's text or status)
     would overwrite newer or reviewed work: "approved", "newer", "unversioned"; or None.
     Approving the very text the segment has is never a conflict."""
@@ -624,6 +650,8 @@ def _conflict(segment: SegmentState, entry: Entry, target: str) -> str | None:
 
 @dataclass(frozen=True)
 class Preview:
+    """An article as it would read with unsaved texts, sanitized."""
+
     title: str
     summary: str | None
     body_html: str  # sanitized
@@ -746,6 +774,8 @@ def _units(
 
 @dataclass(frozen=True)
 class ExportPage:
+    """One page of an export file, and where the next page starts."""
+
     data: bytes
     media_type: str
     next_after: int | None  # more remain: ask again with ?after=this (an article id)
@@ -783,7 +813,7 @@ def export_file(
     return page.data, page.media_type
 
 
-def read_exchange_file(data: bytes, media_type: str) -> list[Entry]:
+def read_exchange_file(data: bytes, media_type: str) -> list[ImportedUnit]:
     """PO or XLIFF, by media type or, failing that, by content; Invalid when unreadable."""
     looks_like_xml = data.lstrip()[:1] == b"<"
     try:

@@ -65,14 +65,17 @@ from dataclasses import dataclass
 import lxml.html
 from lxml.html import HtmlElement
 
+from .placeholders import TOKEN, paired_ids, render_token, strip_tokens
 from .sanitize import strip_xml_invalid
 from .typography import punctuate, sentence_gap
 
 
 @dataclass(frozen=True)
-class Segment:
+class SourceSegment:
     # Stable position: "title", "summary", "body.{block}.{sentence}" or
     # "attr.{n}.{element}.{attribute}" (all 0-based).
+    """One piece of source text cut from an article, as sent for translation."""
+
     key: str
     source: str  # the text to translate, with placeholders, whitespace-normalized
     # id -> opening tag, void or <code> markup, or protected text. A value starting with "<"
@@ -82,7 +85,9 @@ class Segment:
 
 @dataclass(frozen=True)
 class Segmented:
-    segments: list[Segment]
+    """An HTML body cut into segments, with the skeleton that puts them back."""
+
+    segments: list[SourceSegment]
     skeleton: str  # the HTML with every segment replaced by a slot; opaque to callers
     nonce: str = ""  # in every slot of this skeleton (module docstring: slots)
 
@@ -101,7 +106,6 @@ _RAW_TEXT = frozenset({"script", "style"})  # the parser does not decode entitie
 _OBJECT = "\ufffc"  # stands for a void or opaque inline element in the flat text
 
 _SLOT = "<!--seg:{nonce}:{key}-->"
-_TOKEN = re.compile(r"\{(/?)(\d+)\}")
 _TAG_NAME = re.compile(r"<([^\s/>]+)")
 _ASCII_SPACES = re.compile(r"[ \t\n\r\f]+")
 
@@ -117,18 +121,17 @@ def _escape_text(text: str) -> str:
 
 def _escape_attr(value: str) -> str:
     """Also ``<``: the skeleton's slot markers can then never appear inside an attribute."""
-    return (
-        value.replace("&", "&amp;")
-        .replace("\xa0", "&nbsp;")
-        .replace('"', "&quot;")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-    )
+    return _escape_text(value).replace('"', "&quot;")
+
+
+def _tag(el: HtmlElement) -> str:
+    """The element's name; only comments and processing instructions have none."""
+    return el.tag if isinstance(el.tag, str) else ""
 
 
 def _start_tag(el: HtmlElement) -> str:
     attrs = "".join(f' {name}="{_escape_attr(value)}"' for name, value in el.attrib.items())
-    return f"<{el.tag}{attrs}>"
+    return f"<{_tag(el)}{attrs}>"
 
 
 def _inner(el: HtmlElement) -> str:
@@ -346,7 +349,7 @@ class _Source:
         """Appends the next id's token ({n}) standing for `value`; returns the id."""
         pid = str(len(self.placeholders) + 1)
         self.placeholders[pid] = value
-        self.parts.append((False, "{" + pid + "}"))
+        self.parts.append((False, render_token(pid)))
         return pid
 
     def text(self, text: str, offset: int) -> None:
@@ -377,7 +380,7 @@ class _Source:
             if child.tail:
                 self.text(child.tail, offset)
                 offset += len(child.tail)
-        self.parts.append((False, "{/" + pid + "}"))
+        self.parts.append((False, render_token(pid, closing=True)))
         return offset
 
     def source(self) -> str:
@@ -395,12 +398,12 @@ class _Source:
 _BRACES = frozenset({"brace"})  # the only protected runs that become placeholders
 
 
-def segment_text(key: str, text: str) -> Segment:
+def segment_text(key: str, text: str) -> SourceSegment:
     """Title, summary or attribute value: one segment, no sentence split."""
     text = _ASCII_SPACES.sub(" ", text).strip()
     builder = _Source(_protected_spans(text, _BRACES))
     builder.text(text, 0)
-    return Segment(key, builder.source(), builder.placeholders)
+    return SourceSegment(key, builder.source(), builder.placeholders)
 
 
 # --- body ------------------------------------------------------------------------------
@@ -412,7 +415,7 @@ class _Segmenter:
     def __init__(self, nonce: str = "") -> None:
         self.nonce = nonce
         self.out: list[str] = []
-        self.segments: list[Segment] = []
+        self.segments: list[SourceSegment] = []
         self.block = 0
         self.open: list[str] = []  # the block elements around the current run
         self.kinds: dict[str, str] = {}  # key -> the kind of block it is read in
@@ -428,11 +431,11 @@ class _Segmenter:
                 if child.tag in _OPAQUE:
                     self.out.append(_inner(child))
                 elif child.tag not in _VOID:
-                    self.open.append(child.tag)
+                    self.open.append(_tag(child))
                     self.container(child)
                     self.open.pop()
                 if child.tag not in _VOID:
-                    self.out.append(f"</{child.tag}>")
+                    self.out.append(f"</{_tag(child)}>")
             elif isinstance(child.tag, str):
                 run.append(child)
             if child.tail:  # a comment's tail too; the comment itself is dropped
@@ -488,7 +491,7 @@ class _Segmenter:
                 else:
                     builder.element(item, offset)
             key = f"body.{self.block}.{sentence}"
-            self.segments.append(Segment(key, builder.source(), builder.placeholders))
+            self.segments.append(SourceSegment(key, builder.source(), builder.placeholders))
             self.kinds[key] = _block_kind(self.open)
             self.out.append(_SLOT.format(nonce=self.nonce, key=key))
             sentence += 1
@@ -608,15 +611,15 @@ def segment_places(html: str) -> dict[str, Place]:
     for index, (el, name, _) in enumerate(_translatable_attributes(root)):
         kind = "alt" if name == "alt" else "tooltip"
         image = el.get("src") if el.tag == "img" else None
-        places[f"attr.{index}.{el.tag}.{name}"] = Place(kind, image)
+        places[f"attr.{index}.{_tag(el)}.{name}"] = Place(kind, image)
     return places
 
 
-def _attribute_segments(root: HtmlElement) -> list[Segment]:
+def _attribute_segments(root: HtmlElement) -> list[SourceSegment]:
     """``alt`` and ``title`` values with a letter, in document order; never inside <pre>,
     <code> and the like, which are copied unchanged."""
     return [
-        segment_text(f"attr.{index}.{el.tag}.{name}", value)
+        segment_text(f"attr.{index}.{_tag(el)}.{name}", value)
         for index, (el, name, value) in enumerate(_translatable_attributes(root))
     ]
 
@@ -651,35 +654,18 @@ _WORD = re.compile(r"[^\W_]+(?:[.,'’][^\W_]+)*")
 def word_count(source: str) -> int:
     """Words of a segment's text, placeholder tokens aside: what a translator's work is
     counted in."""
-    return len(_WORD.findall(_TOKEN.sub(" ", source)))
+    return len(_WORD.findall(strip_tokens(source, " ")))
 
 
-def split_tokens(text: str) -> list[tuple[str, tuple[bool, str] | None]]:
-    """``text`` as (text before, token) pairs, a token being (closing, id); the last pair
-    has None for the text after the last token."""
-    parts: list[tuple[str, tuple[bool, str] | None]] = []
-    start = 0
-    for match in _TOKEN.finditer(text):
-        parts.append((text[start : match.start()], (match.group(1) == "/", match.group(2))))
-        start = match.end()
-    parts.append((text[start:], None))
-    return parts
-
-
-def placeholder_ids(text: str) -> list[str]:
-    """Placeholder ids in order of appearance ("1", "/1", "2"), to compare source and target."""
-    return [closing + pid for closing, pid in _TOKEN.findall(text)]
-
-
-def _render_html(segment: Segment, target: str) -> str:
+def _render_html(segment: SourceSegment, target: str) -> str:
     """Target text to HTML: text escaped, known placeholders restored, each at most once,
     closing tokens honoured only for open elements, and whatever is left open closed."""
-    paired = {pid for closing, pid in _TOKEN.findall(segment.source) if closing}
+    paired = paired_ids(segment.source)
     out: list[str] = []
     stack: list[tuple[str, str]] = []  # (id, tag name)
     used: set[str] = set()
     position = 0
-    for match in _TOKEN.finditer(target):
+    for match in TOKEN.finditer(target):
         out.append(_escape_text(target[position : match.start()]))
         position = match.end()
         closing, pid = match.groups()
@@ -776,7 +762,7 @@ def _translate_attributes(html: str, segmented: Segmented, targets: Mapping[str,
     return _inner(root)
 
 
-def render_text(segment: Segment, target: str) -> str:
+def render_text(segment: SourceSegment, target: str) -> str:
     """Title or summary target to plain text: placeholders back to what they protected."""
     used: set[str] = set()
 
@@ -787,28 +773,4 @@ def render_text(segment: Segment, target: str) -> str:
         used.add(pid)
         return segment.placeholders[pid]
 
-    return _TOKEN.sub(restore, target)
-
-
-_LOOSE_TOKEN = re.compile(
-    r"[{\uff5b][^\S\n]*([/\uff0f]?)[^\S\n]*([0-9\uff10-\uff19]+)[^\S\n]*[}\uff5d]"
-)
-
-
-def normalize_tokens(text: str) -> str:
-    """Placeholder tokens typed with an IME or in full-width forms, in canonical syntax.
-
-    Full-width braces (``｛1｝``), a full-width slash (``｛／1｝``), full-width digits
-    (``{１}``) and spaces inside the braces (``{ 1 }``, ``{/ 1}``) become ``{1}`` and
-    ``{/1}``. Only the braces and what is between them change: text outside tokens
-    (full-width digits included) stays as typed."""
-
-    def canonical(match: re.Match[str]) -> str:
-        closing, digits = match.groups()
-        ascii_digits = "".join(
-            chr(ord(char) - 0xFF10 + ord("0")) if "\uff10" <= char <= "\uff19" else char
-            for char in digits
-        )
-        return "{" + ("/" if closing else "") + ascii_digits + "}"
-
-    return _LOOSE_TOKEN.sub(canonical, text)
+    return TOKEN.sub(restore, target)

@@ -20,21 +20,23 @@ from .db import Database
 from .derived import convert_pending, derivatives_of, derived_language, waiting_for_base
 from .domain import (
     Article,
+    GlossaryTerm,
     Job,
     NotFound,
     SegmentOrigin,
-    SegmentState,
     SegmentStatus,
+    StoredSegment,
     Variant,
     VariantOrigin,
     VariantStatus,
 )
 from .engine import NoModel, Translator
 from .engine import Term as EngineTerm
+from .placeholders import LONE_TOKEN, render_token
 from .sanitize import clean_html, clean_text
 from .segments import (
-    Segment,
     Segmented,
+    SourceSegment,
     reassemble,
     render_text,
     segment_html,
@@ -56,15 +58,17 @@ ALL_SHOWN = (VariantStatus.MACHINE_TRANSLATED, VariantStatus.REVIEWED)  # a `mac
 class Cut:
     """An article cut into segments, and what it takes to put a translation back together."""
 
-    segments: list[Segment]
+    segments: list[SourceSegment]
     body: Segmented
 
     @property
     def keys(self) -> list[str]:
+        """The segment keys in article order: what the stored segment list must match."""
         return [segment.key for segment in self.segments]
 
 
 def cut(title: str, summary: str | None, body_html: str) -> Cut:
+    """Title, summary and body cut into segments the way every job and review cuts them."""
     body = segment_html(body_html)
     head = [segment_text("title", title)]
     if summary:
@@ -72,15 +76,12 @@ def cut(title: str, summary: str | None, body_html: str) -> Cut:
     return Cut(head + body.segments, body)
 
 
-_PLACEHOLDER = re.compile(r"(?<!\{)\{(/?)(\d+)\}(?!\})")
-
-
 def _tag_name(markup: str) -> str | None:
     match = re.match(r"<([a-z0-9]+)", markup)
     return match.group(1) if match else None
 
 
-def aligned_target(source: Segment, translation: Segment) -> str | None:
+def aligned_target(source: SourceSegment, translation: SourceSegment) -> str | None:
     """A human translation segment rewritten against the source's placeholders: its inline
     tags take the ids of the source's tags of the same name, in order; its protected runs
     take the id of an equal run in the source (a number, a URL) or become plain text.
@@ -109,14 +110,16 @@ def aligned_target(source: Segment, translation: Segment) -> str | None:
     def rewrite(match: re.Match[str]) -> str:
         closing, pid = match.groups()
         if pid in mapping:
-            return f"{{{closing}{mapping[pid]}}}"
+            return render_token(mapping[pid], bool(closing))
         return translation.placeholders.get(pid, "")
 
-    return _PLACEHOLDER.sub(rewrite, translation.source)
+    return LONE_TOKEN.sub(rewrite, translation.source)
 
 
 @dataclass(frozen=True)
 class Outcome:
+    """What one job did, for the worker's log and the tests."""
+
     sent_to_engine: int
     from_memory: int
     published: bool
@@ -157,6 +160,7 @@ class JobRunner:
             yield store
 
     def run(self, job: Job) -> Outcome:
+        """Run a job to its end, cutting again when the article changed under it."""
         for attempt in range(1, RECUT_TRIES + 1):
             try:
                 prepared = self._prepare(job)
@@ -196,7 +200,7 @@ class JobRunner:
             published = publish_variant(store, job.article_id, job.lang, self.clock(), self.shown)
         return Outcome(sent, from_memory, published)
 
-    def _prepare(self, job: Job) -> tuple[Article, list[glossary.GlossaryTerm], int] | None:
+    def _prepare(self, job: Job) -> tuple[Article, list[GlossaryTerm], int] | None:
         """Cut the current article into segments (keeping what is still valid) and fill
         what the memory knows; None when the article is gone."""
         with self._held() as store:
@@ -212,18 +216,18 @@ class JobRunner:
             terms = store.glossary.terms(SOURCE_LANGUAGE, job.lang)
             return article, terms, self._fill_from_memory(store, article.id, job.lang, terms)
 
-    def _segments(self, article_id: int, lang: str) -> list[SegmentState]:
+    def _segments(self, article_id: int, lang: str) -> list[StoredSegment]:
         with self.database.session() as session:
             return Store(session).segments.of(article_id, lang)
 
     def _reconcile(
         self, store: Store, article: Article, lang: str, pieces: Cut
-    ) -> list[SegmentState]:
+    ) -> list[StoredSegment]:
         """New segment list: unchanged sources keep their state (approved stays approved),
         wherever they moved; changed or new sources start pending."""
         existing = store.segments.of(article.id, lang)
         by_key = {s.key: s for s in existing}
-        by_hash: dict[str, list[SegmentState]] = {}
+        by_hash: dict[str, list[StoredSegment]] = {}
         for state in existing:
             by_hash.setdefault(state.source_hash, []).append(state)
         kept = {source_hash(segment.source) for segment in pieces.segments}
@@ -254,7 +258,7 @@ class JobRunner:
                     else (None, None)
                 )
                 states.append(
-                    SegmentState(
+                    StoredSegment(
                         id=0,
                         article_id=article.id,
                         lang=lang,
@@ -279,7 +283,7 @@ class JobRunner:
         return states
 
     def _fill_from_memory(
-        self, store: Store, article_id: int, lang: str, terms: Sequence[glossary.GlossaryTerm]
+        self, store: Store, article_id: int, lang: str, terms: Sequence[GlossaryTerm]
     ) -> int:
         """Pending segments whose exact source a translator approved before. A hit passes
         the same QA as a translator's text and is not used with an error (a lost token; a
@@ -326,8 +330,8 @@ class JobRunner:
         article_id: int,
         revision: int,
         lang: str,
-        pending: Sequence[SegmentState],
-        terms: Sequence[glossary.GlossaryTerm],
+        pending: Sequence[StoredSegment],
+        terms: Sequence[GlossaryTerm],
         translator: Translator,
     ) -> tuple[int, str | None]:
         """Segments sent to the engine, and why the job stopped early (or None). Before
@@ -381,7 +385,7 @@ class JobRunner:
         return sent, None
 
 
-def set_aside_translation(earlier: SegmentState) -> tuple[str | None, str | None]:
+def set_aside_translation(earlier: StoredSegment) -> tuple[str | None, str | None]:
     """(English, translation) a person made for a sentence whose English changed, kept
     for review against the new sentence: a person's text or an approved one; when the
     earlier segment already held one set aside (a second change before any review), that
@@ -399,10 +403,10 @@ def estimated_tokens(text: str) -> int:
     return len(text) // 4 + 2
 
 
-def calls(segments: Sequence[SegmentState], budget: int) -> Iterator[list[SegmentState]]:
+def calls(segments: Sequence[StoredSegment], budget: int) -> Iterator[list[StoredSegment]]:
     """Segments in document order, grouped into engine calls of about `budget` tokens; the
     engine sorts each call by length and batches it by tokens itself."""
-    call: list[SegmentState] = []
+    call: list[StoredSegment] = []
     used = 0
     for segment in segments:
         cost = estimated_tokens(segment.source)

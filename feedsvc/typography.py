@@ -43,8 +43,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .placeholders import LONE_TOKEN
+
 # The placeholder syntax of feedsvc.engine.argos and feedsvc.translation.
-_PLACEHOLDER = re.compile(r"(?<!\{)\{/?\d+\}(?!\})")
 
 # Letters of CJK text: radicals, iteration and numeral marks (々〆〇), kana, bopomofo,
 # ideographs (BMP, extension A, compatibility, supplementary planes), full-width Latin
@@ -122,7 +123,7 @@ def _is_cjk_letter(char: str) -> bool:
 
 
 def _visible(text: str) -> str:
-    return _PLACEHOLDER.sub("", text)
+    return LONE_TOKEN.sub("", text)
 
 
 # --- between sentences -----------------------------------------------------------------
@@ -159,7 +160,7 @@ class _Text:
 
     def __init__(self, text: str) -> None:
         self.chars = list(text)
-        hidden = {i for m in _PLACEHOLDER.finditer(text) for i in range(*m.span())}
+        hidden = {i for m in LONE_TOKEN.finditer(text) for i in range(*m.span())}
         self.seen = [i for i in range(len(text)) if i not in hidden]
         visible = "".join(text[i] for i in self.seen)
         self.linked = [False] * len(self.seen)

@@ -24,7 +24,7 @@ from feedsvc.articles import utcnow
 from feedsvc.config import ConfigError, Language, PublishPolicy, load_settings, parse_languages
 from feedsvc.db import database
 from feedsvc.derived import convert
-from feedsvc.domain import JobStatus, Role, SegmentOrigin, SegmentState, SegmentStatus
+from feedsvc.domain import JobStatus, Role, SegmentOrigin, SegmentStatus, StoredSegment
 from feedsvc.exchange import Unit, export_po
 from feedsvc.i18n import regional_match, ui_locale
 from feedsvc.jobs import jobs
@@ -212,7 +212,7 @@ def article(dapp: Flask, people: dict[str, Api]) -> int:
     return int(created.json["id"])
 
 
-def states(app: Flask, article: int, lang: str) -> dict[str, SegmentState]:
+def states(app: Flask, article: int, lang: str) -> dict[str, StoredSegment]:
     with app.app_context(), database().session() as session:
         return {s.key: s for s in Store(session).segments.of(article, lang)}
 

@@ -26,7 +26,8 @@ from feedsvc.engine.projection import (
     piece_offsets,
     project,
 )
-from feedsvc.segments import placeholder_ids, reassemble
+from feedsvc.placeholders import placeholder_ids
+from feedsvc.segments import reassemble
 from feedsvc.translation import cut
 from tests.argos_fixture import build_argos_package
 

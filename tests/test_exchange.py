@@ -14,8 +14,8 @@ from lxml import etree
 from feedsvc.exchange import (
     XLIFF_NAMESPACE,
     XLIFF_SCHEMA,
-    Entry,
     ExchangeError,
+    ImportedUnit,
     Unit,
     export_po,
     export_xliff,
@@ -85,11 +85,11 @@ def expected(units: list[Unit]) -> list[tuple]:
     ]
 
 
-def got(entries: list[Entry]) -> list[tuple]:
+def got(entries: list[ImportedUnit]) -> list[tuple]:
     return [(e.article_id, e.key, e.source, e.target, e.approved) for e in entries]
 
 
-def by_key(entries: list[Entry]) -> dict[tuple, Entry]:
+def by_key(entries: list[ImportedUnit]) -> dict[tuple, ImportedUnit]:
     return {(e.article_id, e.key): e for e in entries}
 
 

@@ -28,7 +28,8 @@ from feedsvc.engine.projection import (
     term_spans,
     token_spans,
 )
-from feedsvc.segments import placeholder_ids, segment_html, segment_text
+from feedsvc.placeholders import placeholder_ids
+from feedsvc.segments import segment_html, segment_text
 
 Pair = tuple[str, str | None]  # (target piece, the source piece it came from, or None)
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from feedsvc.placeholders import normalize_tokens
 from feedsvc.qa import check
-from feedsvc.segments import normalize_tokens
 
 A = '<a href="https://x.example/" rel="noopener noreferrer">'
 

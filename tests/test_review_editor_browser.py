@@ -20,7 +20,7 @@ from lxml import etree
 from playwright.sync_api import Dialog, Page, Response
 
 from feedsvc.db import database
-from feedsvc.domain import SegmentOrigin, SegmentState, SegmentStatus
+from feedsvc.domain import SegmentOrigin, SegmentStatus, StoredSegment
 from feedsvc.jobs import jobs
 from feedsvc.review import segment_etag
 from feedsvc.store import Store
@@ -82,7 +82,7 @@ def story(rapp: Flask, secrets: dict[str, str]) -> int:
     return make_story(rapp, secrets)
 
 
-def states(rapp: Flask, article: int) -> dict[str, SegmentState]:
+def states(rapp: Flask, article: int) -> dict[str, StoredSegment]:
     with rapp.app_context(), database().session() as session:
         return {s.key: s for s in Store(session).segments.of(article, ZH)}
 

@@ -17,7 +17,7 @@ from werkzeug.test import TestResponse
 from feedsvc.articles import utcnow
 from feedsvc.config import Language
 from feedsvc.db import database
-from feedsvc.domain import SegmentOrigin, SegmentState, SegmentStatus
+from feedsvc.domain import SegmentOrigin, SegmentStatus, StoredSegment
 from feedsvc.jobs import jobs
 from feedsvc.qa import check
 from feedsvc.review import Reviewer, suggestions_for
@@ -69,7 +69,7 @@ def zh_hans(rapp: Flask) -> Language:
     return language
 
 
-def states(rapp: Flask, article: int) -> dict[str, SegmentState]:
+def states(rapp: Flask, article: int) -> dict[str, StoredSegment]:
     with rapp.app_context(), database().session() as session:
         return {s.key: s for s in Store(session).segments.of(article, ZH)}
 
@@ -88,7 +88,7 @@ def provenance(rapp: Flask) -> list[str | None]:
 def send(
     client: FlaskClient,
     token: str,
-    segment: SegmentState,
+    segment: StoredSegment,
     target: str,
     action: str = "save",
     as_json: bool = True,

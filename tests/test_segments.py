@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from feedsvc.placeholders import placeholder_ids
 from feedsvc.sanitize import clean_html
 from feedsvc.segments import (
-    Segment,
-    placeholder_ids,
+    SourceSegment,
     reassemble,
     render_text,
     segment_html,
@@ -464,7 +464,7 @@ def test_title_and_summary() -> None:
     title = segment_text(
         "title", "  GDD signs 23 deals worth 8.6 billion yuan\n at www.gdd.example.org "
     )
-    assert title == Segment(
+    assert title == SourceSegment(
         "title", "GDD signs 23 deals worth 8.6 billion yuan at www.gdd.example.org", {}
     )
     assert render_text(title, title.source) == (

@@ -29,7 +29,7 @@ from sqlalchemy import select
 
 from feedsvc.db import database
 from feedsvc.db.tables import ArticleRow
-from feedsvc.feeds.model import Entry, Feed
+from feedsvc.feeds.model import Feed, FeedEntry
 from feedsvc.feeds.render import render_atom, render_json, render_rss
 from feedsvc.sanitize import TEXT_DECODE_ROUNDS, EncodedTooDeep, clean_html, clean_text
 from feedsvc.segments import reassemble, segment_html
@@ -190,7 +190,7 @@ def test_four_times_encoded_markup_is_no_markup() -> None:
 
 def _feed(title: str, summary: str | None) -> Feed:
     moment = datetime(2026, 2, 19, tzinfo=UTC)
-    entry = Entry(
+    entry = FeedEntry(
         id="urn:x:1",
         title=title,
         url=f"{BASE}/en/articles/1/x",

@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class EngineOptions:
+    """CTranslate2 settings from configuration, shared by every loaded model."""
+
     device: str = "cpu"  # or "cuda"
     compute_type: str = "auto"
     threads: int = 0  # CTranslate2 intra_threads; 0 lets it choose
@@ -77,6 +79,7 @@ class ArgosTranslator:
 
     @property
     def name(self) -> str:
+        """The package label and version, stored with each machine translation."""
         return self.package.label
 
     def _load(self) -> tuple[Any, Any]:
@@ -193,6 +196,7 @@ class Engines:
         self._lock = threading.Lock()
 
     def translator(self, source_tag: str, target_tag: str) -> ArgosTranslator:
+        """The translator for a language pair; NoModel when none is installed."""
         package = self.packages.find(source_tag, target_tag)
         if package is None:
             raise NoModel(source_tag, target_tag)

@@ -11,6 +11,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import cast
 
 # BCP 47 tags → Argos language codes where they differ.
 ARGOS_CODES = {"zh-Hans": "zh", "zh-Hant": "zt", "pt-BR": "pb"}
@@ -52,7 +53,7 @@ def argos_package_module(packages_dir: Path) -> ModuleType:
         packages_dir.mkdir(parents=True, exist_ok=True)
         settings.package_data_dir = packages_dir
         settings.package_dirs = [packages_dir]
-        return package
+        return cast(ModuleType, package)  # argostranslate has no types: its modules are Any
 
 
 class Packages:

@@ -20,10 +20,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ..glossary import find_term
+from ..placeholders import LONE_TOKEN
 from . import Term
 
 # A placeholder the segmenter made: {1}, {/1}; never the escaped braces {{ or }}.
-PLACEHOLDER = re.compile(r"(?<!\{)\{(/?)(\d+)\}(?!\})")
 SPACE = "\u2581"  # SentencePiece's word marker
 _SPACES = " \t\n\r\f"
 
@@ -93,7 +94,7 @@ def detag(source: str) -> Detagged:
     model. A closing token with no open partner and an opening token never closed (neither
     comes from the segmenter) are kept as standalone tokens, so every token of the source
     comes back exactly once."""
-    tokens = list(PLACEHOLDER.finditer(source))
+    tokens = list(LONE_TOKEN.finditer(source))
     partners = _partners(tokens)
     closes = set(partners.values())
     text = ""
@@ -151,23 +152,16 @@ class TermMatch:
     text: str  # what must appear in the target instead of the words aligned with it
 
 
-def term_pattern(term: str) -> re.Pattern[str]:
-    """Case-insensitive, whole words: the rules of ``feedsvc.glossary._pattern`` (kept in
-    step by hand; the engine does not import the services)."""
-    start = r"(?<!\w)" if term[:1].isalnum() else ""
-    end = r"(?!\w)" if term[-1:].isalnum() else ""
-    return re.compile(start + re.escape(term) + end, re.IGNORECASE)
-
-
 def find_terms(detagged: Detagged, terms: Sequence[Term]) -> list[TermMatch]:
     """Longest terms first, never overlapping, never across a tag boundary (a term must be
-    replaceable without splitting a tag); do-not-translate terms keep the source's spelling."""
+    replaceable without splitting a tag); do-not-translate terms keep the source's spelling.
+    Words match by :func:`feedsvc.glossary.find_term`, as the review's checks do."""
     cuts = {tag.start for tag in detagged.tags} | {tag.end for tag in detagged.tags}
     taken: list[TermMatch] = []
     for term in sorted(terms, key=lambda t: len(t.source), reverse=True):
         if not term.source.strip():
             continue
-        for match in term_pattern(term.source).finditer(detagged.text):
+        for match in find_term(term.source, detagged.text):
             start, end = match.span()
             if any(start < cut < end for cut in cuts):
                 continue
