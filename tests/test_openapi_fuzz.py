@@ -8,17 +8,17 @@ operations refuse or that the admin's run already covers, to keep CI's time).
 
 from __future__ import annotations
 
-import re
+from typing import Any
 
 import pytest
 import schemathesis
 from flask import Flask
-from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.result import Ok
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_headers_conformance,
@@ -39,7 +39,7 @@ CHECKS = [
 EXAMPLES = {"admin": 40, "editor": 10, "translator": 10}
 # Path parameters that name stored rows: drawn instead of the generated value now and
 # then, so that the translation, segment and exchange operations get past their 404s.
-STORED = {
+STORED: dict[str, list[int | str]] = {
     "article_id": [1, 2, 3],
     "lang_tag": ["zh-Hans", "fr"],
     "key": ["title", "summary", "body.0.0"],
@@ -67,8 +67,22 @@ def test_api_conforms_to_its_description(
     }
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     auth = {"Authorization": f"Bearer {tokens[role]}"}
-    operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 22
+    operations = [result.ok() for result in schema.get_all_operations() if isinstance(result, Ok)]
+    document = app.test_client().get("/api/v1/openapi.json").get_json()
+    # Every operation the document describes (and it describes every route: test_openapi.py)
+    # but GET /openapi.json, which schemathesis leaves out as the document it reads.
+    described = [
+        (item, op)
+        for path, item in document["paths"].items()
+        for method, op in item.items()
+        if method in ("get", "put", "post", "patch", "delete") and path != "/openapi.json"
+    ]
+    assert len(operations) == len(described)
+    # Negative mode cannot make invalid input for an operation that takes none.
+    without_input = sum(
+        not (item.get("parameters") or op.get("parameters") or "requestBody" in op)
+        for item, op in described
+    )
 
     exercised = []
     for operation in operations:
@@ -80,7 +94,7 @@ def test_api_conforms_to_its_description(
             database=None,
             suppress_health_check=list(HealthCheck),
         )
-        def exercise(case: schemathesis.Case, data: st.DataObject) -> None:
+        def exercise(case: schemathesis.Case[Any], data: st.DataObject) -> None:
             for name, values in STORED.items():
                 if name in (case.path_parameters or {}):
                     stored = data.draw(st.sampled_from([None, *values]))
@@ -101,50 +115,7 @@ def test_api_conforms_to_its_description(
             assert mode is GenerationMode.NEGATIVE, operation.label
             continue
         exercised.append(operation.label)
-    assert len(exercised) >= (22 if mode is GenerationMode.POSITIVE else 18), exercised
-
-
-def test_document_is_openapi_31(client: FlaskClient) -> None:
-    document = client.get("/api/v1/openapi.json").json
-    assert document["openapi"] == "3.1.0"
-    paths = set(document["paths"])
-    assert {
-        "/articles",
-        "/articles/{article_id}",
-        "/sections",
-        "/sections/{section_path}",
-        "/tokens",
-        "/tokens/{token_id}",
-        "/openapi.json",
-        "/glossary/{lang_tag}",
-        "/glossary/{lang_tag}/{term_id}",
-        "/articles/{article_id}/translations/{lang_tag}",
-        "/articles/{article_id}/translations/{lang_tag}/segments",
-        "/articles/{article_id}/translations/{lang_tag}/segments/{key}",
-        "/exchange/{lang_tag}",
-        "/exchange/{lang_tag}/export.{fmt}",
-    } == paths
-    schemas = document["components"]["schemas"]
-    assert set(schemas["ArticleIn"]["required"]) == {"section", "title", "body_html"}
-    assert schemas["ArticleIn"]["additionalProperties"] is False
-
-
-def test_document_describes_every_api_route(app: Flask, client: FlaskClient) -> None:
-    """Each method of each rule under /api/v1 is an operation of the document, and the
-    document describes no other: a new route without a description fails here."""
-    document = client.get("/api/v1/openapi.json").json
-    prefix = document["servers"][0]["url"]
-    routes = {
-        (re.sub(r"<(?:[^<>:]+:)?([^<>:]+)>", r"{\1}", rule.rule.removeprefix(prefix)), method)
-        for rule in app.url_map.iter_rules()
-        if rule.rule.startswith(prefix + "/")
-        for method in rule.methods or ()
-        if method not in ("HEAD", "OPTIONS")
-    }
-    described = {
-        (path, method.upper())
-        for path, item in document["paths"].items()
-        for method in item
-        if method in ("get", "put", "post", "patch", "delete")
-    }
-    assert routes == described
+    if mode is GenerationMode.POSITIVE:
+        assert len(exercised) == len(operations), exercised
+    else:
+        assert len(exercised) >= len(operations) - without_input, exercised

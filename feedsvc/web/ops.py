@@ -1,10 +1,10 @@
-"""Operator endpoints: liveness/readiness and Prometheus metrics; and the site's front door."""
+"""Operator endpoints: liveness/readiness and Prometheus metrics."""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, current_app, jsonify, render_template
+from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..db import database
@@ -33,9 +33,3 @@ def healthz() -> tuple[Response, int]:
 @bp.get("/metrics")
 def metrics() -> Response:
     return current_app.extensions[METRICS].exposition()  # type: ignore[no-any-return]
-
-
-@bp.get("/")
-def index() -> str:
-    settings = current_app.extensions["feedsvc.settings"]
-    return render_template("index.html", settings=settings)

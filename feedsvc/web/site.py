@@ -118,6 +118,12 @@ def latest_cards(scope: Scope, limit: int = PAGE_ITEMS, only_reviewed: bool = Fa
     ]
 
 
+@bp.get("/")
+def index() -> str:
+    """The front door: every language's home, the feeds, the API and the operator links."""
+    return render_template("index.html", settings=current_settings())
+
+
 @bp.get("/<lang:lang_tag>/")
 def home(lang_tag: str) -> str:
     scope = resolve(lang_tag)
