@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import db, derived, i18n, jobs, metrics, publish, websub
+from . import db, derived, i18n, jobs, logs, metrics, publish, web, websub
 from .config import load_settings
 
 __all__ = ["create_app"]
@@ -26,8 +26,10 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
     )
     app.extensions["feedsvc.settings"] = settings
+    logs.setup(settings.log_format, settings.log_level)
 
     database = db.init_app(app, settings.database_url)
+    web.declare_read_only_requests(app)  # before any hook or view opens a session
     derived.init_app(app, settings)
     metrics.init_app(app)
     i18n.init_app(app, settings)
@@ -72,6 +74,7 @@ def create_app(config: Mapping[str, str] | None = None) -> Flask:
     app.register_blueprint(review.bp)
     app.register_blueprint(websub_hub.bp)  # the built-in WebSub hub
     feeds.serve_hits_first(app)  # a cached feed is answered before Flask routes
+    logs.tag_requests(app)  # outermost: every response, a cached feed's too, has an id
     # The API authenticates each request with a bearer token: no CSRF there.
     overhead.refuse_hostile_input(app)  # before CSRF: a NUL in a path is a 404 for all
     overhead.protect_forms(app, exempt=[api.bp, websub_hub.bp])  # the hub: servers post

@@ -114,6 +114,8 @@ class Settings:
     websub_hubs: tuple[str, ...] = ()
     websub_lease_seconds: int = 864_000  # the built-in hub's default lease (10 days)
     websub_retry_seconds: int = 10  # first retry of a WebSub request; then 4× longer each
+    log_format: str = "text"  # "text" (key=value lines) or "json" (one object per line)
+    log_level: str = "INFO"  # the lowest level written (DEBUG, INFO, WARNING, ERROR)
 
     @property
     def language_tags(self) -> tuple[str, ...]:
@@ -411,6 +413,18 @@ def _secret_key(instance_path: Path) -> str:
     return key
 
 
+def log_options(environ: Mapping[str, str]) -> tuple[str, str]:
+    """``(FEEDSVC_LOG_FORMAT, FEEDSVC_LOG_LEVEL)``, checked: alone, because gunicorn's
+    master configures logging before any app (and its settings) exists."""
+    log_format = (environ.get("FEEDSVC_LOG_FORMAT") or "").strip().lower() or Settings.log_format
+    if log_format not in ("text", "json"):
+        raise ConfigError("FEEDSVC_LOG_FORMAT: must be 'text' or 'json'")
+    level = (environ.get("FEEDSVC_LOG_LEVEL") or "").strip().upper() or Settings.log_level
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigError("FEEDSVC_LOG_LEVEL: must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    return log_format, level
+
+
 def load_settings(instance_path: Path, environ: Mapping[str, str] | None = None) -> Settings:
     """Build Settings from ``FEEDSVC_*`` variables (``environ`` defaults to os.environ)."""
     env = os.environ if environ is None else environ
@@ -523,4 +537,5 @@ def load_settings(instance_path: Path, environ: Mapping[str, str] | None = None)
     if secret is not None and len(secret) < 16:
         raise ConfigError("FEEDSVC_SECRET_KEY: must be at least 16 characters")
     values["secret_key"] = secret or _secret_key(instance_path)
+    values["log_format"], values["log_level"] = log_options(env)
     return Settings(**values)  # type: ignore[arg-type]

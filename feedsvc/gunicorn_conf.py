@@ -2,7 +2,8 @@
 
 Several worker processes each count requests; ``/metrics`` must show the sum, so every
 process writes its metrics to a shared directory (prometheus_client's multiprocess
-mode) that the command creates fresh for each server."""
+mode) that the command creates fresh for each server. gunicorn's own lines go through
+feedsvc's logging configuration (``GunicornLogger``), so the server writes one format."""
 
 from __future__ import annotations
 
@@ -13,7 +14,11 @@ import tempfile
 from typing import Any
 
 from gunicorn.config import KNOWN_SETTINGS
+from gunicorn.glogging import Logger
 from prometheus_client import multiprocess
+
+from . import logs
+from .config import log_options
 
 MULTIPROC_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -51,3 +56,23 @@ def child_exit(server: Any, worker: Any) -> None:
     """gunicorn hook: a dead worker's live gauges leave the sums (counters stay)."""
     if os.environ.get(MULTIPROC_VARIABLE):
         multiprocess.mark_process_dead(worker.pid)
+
+
+class GunicornLogger(Logger):
+    """gunicorn's logger, its error log (boot, worker exits) sent through feedsvc's
+    configuration (``FEEDSVC_LOG_FORMAT``, ``FEEDSVC_LOG_LEVEL``) instead of a format of
+    its own; an operator's ``--log-config``, ``--error-logfile`` or syslog still wins."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        chosen = cfg.logconfig or cfg.logconfig_dict or cfg.logconfig_json or cfg.syslog
+        if chosen or cfg.errorlog != "-":
+            return
+        for handler in list(self.error_log.handlers):
+            if getattr(handler, "_gunicorn", False):
+                self.error_log.removeHandler(handler)
+        self.error_log.propagate = True
+        logs.configure(*log_options(os.environ))
+
+
+logger_class = GunicornLogger  # read by gunicorn from this module (--config)

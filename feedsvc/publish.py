@@ -247,6 +247,7 @@ class SweepReport:
     unchanged: int = 0
     removed: list[str] = field(default_factory=list)
     failed: list[tuple[str, int]] = field(default_factory=list)
+    scopes: list[str] = field(default_factory=list)  # fetched ("" is the whole site)
 
     def summary(self) -> str:
         return (
@@ -315,6 +316,7 @@ class ScopeSweep:
             report = SweepReport()
             if to_warm:
                 self._before_fetching()
+            report.scopes += sorted(to_warm)
             for url in (url for scope in sorted(to_warm) for url in self._urls(scope)):
                 fetched = self._fetch(url)
                 report.fetched += 1
@@ -323,7 +325,8 @@ class ScopeSweep:
         for scope in ["", *sections]:
             self.rendered[scope] = versions[scope].version if scope in versions else 0
         if report.fetched:
-            log.info("scope sweep: %s", report.summary())
+            scopes = ",".join(scope or "/" for scope in report.scopes)
+            log.info("feed scopes swept scopes=%s %s", scopes, report.summary())
         return report
 
     def _changed_here(self, scope: str, versions: dict[str, ScopeVersion]) -> bool:
@@ -358,6 +361,7 @@ class ScopeSweep:
             if stale | (to_warm & live):
                 self._before_fetching()
             for scope in sorted(stale | (to_warm & live)):
+                report.scopes.append(scope)
                 complete = True
                 for url in self._urls(scope):
                     fetched = self._fetch(url, exact=scope in stale)

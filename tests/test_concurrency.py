@@ -363,7 +363,7 @@ def test_mixed_load_soak(
     used = {item["role"]: item["last_used_at"] for item in listed.json()["items"]}
     total = sum(tally.statuses.values())
     backend = database_url.split(":")[0]
-    jobs_run = server.log().count("feedsvc.jobs: job ")
+    jobs_run = server.log().count("feedsvc.jobs.worker: job finished")
     print(
         f"\n[{backend}] soak {elapsed:.1f}s, 8 clients: {total} requests "
         f"({total / elapsed:.0f}/s), {len(tally.errors)} connection errors, "

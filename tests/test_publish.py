@@ -373,9 +373,10 @@ def test_a_scope_sweep_goes_through_rq_once_per_burst(database_url: str, tmp_pat
             assert Queue("feedsvc-translation", connection=connection).count == 0
 
             import feedsvc.jobs
+            import feedsvc.jobs.process
 
             monkeypatch = pytest.MonkeyPatch()
-            monkeypatch.setattr(feedsvc.jobs, "_rq_app", app)
+            monkeypatch.setattr(feedsvc.jobs.process, "_rq_app", app)
             try:
                 feedsvc.jobs.run_rq_sweep()  # what the RQ worker runs for the message
             finally:

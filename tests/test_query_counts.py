@@ -17,7 +17,7 @@ from sqlalchemy import event, select
 
 from feedsvc.db import database
 from feedsvc.db.tables import MemoryRow
-from feedsvc.domain import SegmentState
+from feedsvc.domain import StoredSegment
 from feedsvc.engine import Term, Translated, Translator
 from feedsvc.jobs import jobs
 from feedsvc.review import Suggestion, suggestions_for
@@ -182,7 +182,7 @@ def test_editor_page_queries_do_not_grow_with_segments(
     assert many <= few + SLACK
 
 
-def full_scan(memory: Sequence[tuple[str, str]], segment: SegmentState) -> list[Suggestion]:
+def full_scan(memory: Sequence[tuple[str, str]], segment: StoredSegment) -> list[Suggestion]:
     """The suggestions as one difflib comparison per memory entry finds them (the
     segment's own text for its own sentence aside)."""
     wanted = normalized(segment.source)

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -85,11 +85,18 @@ def database() -> Database:
     return current_app.extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
 
 
+def reads_only() -> None:
+    """The web layer's word that this unit of work will not write (a GET): its session
+    then takes no write lock (SQLite's BEGIN IMMEDIATE), so readers never queue behind
+    writers. Said before the first ``request_session()``; afterwards it changes nothing."""
+    g.db_reads_only = True
+
+
 def request_session() -> Session:
     """The session of the current request; committed by the caller, closed at teardown."""
     if "db_session" not in g:
-        reads_only = request.method in ("GET", "HEAD", "OPTIONS")
-        g.db_session = (database().sessions if reads_only else database().writer_sessions)()
+        factory = database().sessions if g.get("db_reads_only") else database().writer_sessions
+        g.db_session = factory()
     return g.db_session  # type: ignore[no-any-return]
 
 

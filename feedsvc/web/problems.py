@@ -14,6 +14,7 @@ from ..domain import (
     NotFound,
     PreconditionFailed,
 )
+from ..logs import request_id
 
 PROBLEM_TYPE_BASE = "https://feedsvc.example/problems/"
 _STATUS_OF: dict[type[DomainError], int] = {
@@ -90,6 +91,8 @@ def problem(
     }
     if detail:
         body["detail"] = detail
+    if (current_request_id := request_id()) is not None:
+        body["request_id"] = current_request_id  # as in X-Request-ID and the log lines
     if errors:
         body["errors"] = [
             {"parameter": e.parameter, "detail": e.detail}
