@@ -18,6 +18,7 @@ run: install catalogs
 
 test: install-test catalogs
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 # The service's own dependencies, then argostranslate without its declared requirements:
@@ -40,7 +41,7 @@ catalogs: install
 	$(BIN)/pybabel compile -d translations --statistics
 
 lint: install-test
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
 
 bench: install
 	$(BIN)/python benchmarks/import_articles.py
@@ -49,4 +50,4 @@ constraints: install-test
 	{ sed -n '1,2p' constraints.txt; $(BIN)/python -m pip freeze --exclude-editable | grep -v '^feedsvc'; } > constraints.new && mv constraints.new constraints.txt
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache .mypy_cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TextIO
 
 import click
 from flask import Flask, current_app
@@ -135,7 +136,7 @@ def tokens_revoke(token_id: int) -> None:
 @click.command("import", help="Import articles from a JSONL file (one article per line).")
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 @with_appcontext
-def import_command(file: click.utils.LazyFile) -> None:
+def import_command(file: TextIO) -> None:
     from .bulk import import_articles
 
     extension = jobs()
@@ -157,10 +158,10 @@ def import_command(file: click.utils.LazyFile) -> None:
 @click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-")
 @click.option("--include-deleted", is_flag=True, help="Also write tombstones.")
 @with_appcontext
-def export_command(output: click.utils.LazyFile, include_deleted: bool) -> None:
+def export_command(output: TextIO, include_deleted: bool) -> None:
     from .bulk import export_articles
 
-    count = export_articles(database(), output, include_deleted)  # type: ignore[arg-type]
+    count = export_articles(database(), output, include_deleted)
     click.echo(f"exported {count} articles", err=True)
 
 

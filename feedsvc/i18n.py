@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from functools import cache
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time, get_datetime_format
@@ -14,6 +15,7 @@ from flask_babel import Babel, get_locale
 from .config import Settings
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+DateStyle = Literal["full", "long", "medium", "short"]  # CLDR's date format lengths
 
 
 def babel_locale(tag: str) -> str:
@@ -94,7 +96,7 @@ def chosen_ui_language() -> str | None:
     return chosen if isinstance(chosen, str) and chosen in ui_languages() else None
 
 
-def local_datetime(moment: datetime, zone: str, locale: str, style: str = "medium") -> str:
+def local_datetime(moment: datetime, zone: str, locale: str, style: DateStyle = "medium") -> str:
     """A moment as a reader in ``zone`` reads it in ``locale`` (a Babel id): the CLDR date
     of ``style`` and the short time, joined the locale's way, without seconds
     ("2026年10月9日 10:40", "Oct 9, 2026, 10:40 AM")."""
@@ -104,7 +106,7 @@ def local_datetime(moment: datetime, zone: str, locale: str, style: str = "mediu
     return str(get_datetime_format(style, locale=locale)).replace("{1}", date).replace("{0}", time)
 
 
-def local_date(moment: datetime, zone: str, locale: str, style: str = "medium") -> str:
+def local_date(moment: datetime, zone: str, locale: str, style: DateStyle = "medium") -> str:
     """The date alone, in ``zone`` (a day starts at the reader's midnight, not UTC's)."""
     return format_date(moment.astimezone(ZoneInfo(zone)), style, locale=locale)
 

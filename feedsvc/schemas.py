@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -55,15 +55,21 @@ def _no_control_characters(value: str) -> str:
     return value.strip()
 
 
-# Any input string that is not plain text() (markup, URLs, translations): as given, but
+# Any input string that is not plain text (markup, URLs, translations): as given, but
 # without control characters.
 NoControl = AfterValidator(_refuse_control_characters)
+
+
+# ASCII characters an IRI (RFC 3987) never holds unencoded: feeds would carry an invalid link.
+_NOT_IN_IRI = frozenset('"<>\\^`{|}')
 
 
 def _http_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in value):
         raise ValueError("must be an absolute http or https URL")
+    if not _NOT_IN_IRI.isdisjoint(value):
+        raise ValueError('must be a valid URL: percent-encode " < > \\ ^ ` { | }')
     return value
 
 
@@ -91,13 +97,14 @@ def parse_rfc3339(value: Any) -> datetime:
     return parsed
 
 
-def text(min_length: int = 0, max_length: int = 200) -> Any:
-    """A plain-text string type: trimmed, bounded, no control characters."""
-    return Annotated[
-        str,
-        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
-        AfterValidator(_no_control_characters),
-    ]
+def _text(min_length: int, max_length: int) -> StringConstraints:
+    """The bounds of a plain-text type; trimmed first, so a padded value still fits."""
+    return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
+
+
+# Plain-text types: trimmed, bounded, no control characters. Each is a literal Annotated[...],
+# which a type checker reads as a type alias (a function returning one would not be).
+PlainText = AfterValidator(_no_control_characters)
 
 
 HttpUrl = Annotated[
@@ -118,11 +125,11 @@ SectionPath = Annotated[
     ),
 ]
 LanguageTag = Annotated[str, Field(pattern=LANGUAGE_TAG_PATTERN, max_length=35)]
-Tag = text(1, 50)
-Title = text(1, 500)
-Summary = text(0, 2000)
-ShortText = text(0, 200)
-Name = text(1, 200)
+Tag = Annotated[str, _text(1, 50), PlainText]
+Title = Annotated[str, _text(1, 500), PlainText]
+Summary = Annotated[str, _text(0, 2000), PlainText]
+ShortText = Annotated[str, _text(0, 200), PlainText]
+Name = Annotated[str, _text(1, 200), PlainText]
 BodyHtml = Annotated[str, Field(min_length=1, max_length=500_000), NoControl]
 
 
@@ -433,7 +440,13 @@ class Problem(BaseModel):
     status: int
     detail: str | None = None
     instance: str | None = None
+    request_id: str | None = Field(
+        None, description="This request's id, as in the X-Request-ID header and the logs"
+    )
     errors: list[ProblemFieldError] | None = None
+
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 def field_errors(exc: ValidationError, prefix: str = "") -> list[FieldError]:
@@ -452,7 +465,7 @@ def field_errors(exc: ValidationError, prefix: str = "") -> list[FieldError]:
     return errors
 
 
-def parse_document(model: type[Any], data: Any) -> Any:
+def parse_document(model: type[ModelT], data: object) -> ModelT:
     """Validate a decoded JSON document; raise Invalid with one message per field."""
     try:
         return model.model_validate(data)

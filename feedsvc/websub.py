@@ -27,9 +27,11 @@ import logging
 import re
 import secrets
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -62,6 +64,11 @@ TIMEOUT_SECONDS = 5.0  # connect and each read: a slow hub or subscriber holds a
 MAX_ATTEMPTS = 8  # 10 s, 40 s, 160 s, 640 s, then hourly: about three hours in all
 JOB_LEASE = timedelta(minutes=2)  # a worker that died mid-request: the job runs again after
 JOBS_PER_PASS = 200  # one pass never starves the translation jobs behind it for long
+# Requests run on a small pool of their own, pings and deliveries claimed before
+# verifications, and a pass waits for them at most PASS_SECONDS: callbacks that never
+# answer (anyone may ask the hub to verify one) hold a slot, never the worker.
+PARALLEL_REQUESTS = 8
+PASS_SECONDS = 10.0
 KEEP_DONE = timedelta(days=1)  # finished jobs stay this long for an operator to look at
 PURGE_EVERY = timedelta(minutes=1)  # expired leases and old jobs go at most this late
 RESPONSE_LIMIT = 4096  # bytes of a hub's or subscriber's answer read (a challenge is short)
@@ -156,6 +163,10 @@ def callback_problem(callback: str) -> str | None:
         return "hub.callback is not a URL."
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return "hub.callback must be an absolute http or https URL."
+    if not callback.isascii():
+        return "hub.callback must be ASCII: a host name in its IDNA form (xn--…), a path encoded."
+    if parts.username is not None or parts.password is not None:
+        return "hub.callback must not carry a user name or password."
     if len(parts.hostname) > 253:  # DNS's limit (and the stored host's)
         return "hub.callback has a host name longer than 253 characters."
     if parts.fragment or "#" in callback:
@@ -275,6 +286,8 @@ class WebSubSweep:
         self.retry = timedelta(seconds=settings.websub_retry_seconds)
         self._lock = threading.Lock()
         self._purged_at: datetime | None = None
+        self._pool = ThreadPoolExecutor(PARALLEL_REQUESTS, thread_name_prefix="feedsvc-websub")
+        self._slots = threading.BoundedSemaphore(PARALLEL_REQUESTS)
 
     def __call__(self, warm_cache: bool = True) -> SweepReport:
         with self._lock:
@@ -411,17 +424,35 @@ class WebSubSweep:
                 return
         with self.database.session() as session:
             Store(session).websub.reclaim_expired(self.clock(), MAX_ATTEMPTS, self.backoff)
+        deadline = time.monotonic() + PASS_SECONDS
+        running: list[Future[str]] = []
         for _ in range(JOBS_PER_PASS):
+            if not self._slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                break  # every slot held by a slow peer: the rest waits for the next pass
             with self.database.session() as session:
                 job = Store(session).websub.claim(self.clock(), JOB_LEASE)
             if job is None:
-                return
-            self._run(job, report)
+                self._slots.release()
+                break
+            running.append(self._pool.submit(self._run_in_slot, job))
+        done, _ = wait(running, timeout=max(0.0, deadline - time.monotonic()))
+        for future in done:
+            outcome = future.result()
+            report.jobs_done += outcome == DONE
+            report.jobs_retried += outcome == PENDING
+            report.jobs_failed += outcome == FAILED
+
+    def _run_in_slot(self, job: WebSubJob) -> str:
+        try:
+            return self._run(job)
+        finally:
+            self._slots.release()
 
     def backoff(self, attempts: int) -> timedelta:
         return backoff(attempts, self.retry)
 
-    def _run(self, job: WebSubJob, report: SweepReport) -> None:
+    def _run(self, job: WebSubJob) -> str:
+        """Run one job; the status it ends in (done, pending again for a retry, failed)."""
         context = f"job_id={job.id} kind={job.kind} topic={job.topic} attempt={job.attempts}"
         error: str | None = None
         retry = False
@@ -443,16 +474,17 @@ class WebSubSweep:
         with self.database.session() as session:
             jobs = Store(session).websub
             if error is None:
+                outcome = DONE
                 jobs.finish(job, DONE, now)
-                report.jobs_done += 1
             elif retry and job.attempts < MAX_ATTEMPTS:
+                outcome = PENDING
                 jobs.finish(job, PENDING, now, error, now + self.backoff(job.attempts))
-                report.jobs_retried += 1
             else:
+                outcome = FAILED
                 jobs.finish(job, FAILED, now, error)
-                report.jobs_failed += 1
         if error is not None:
             log.warning("websub job failed %s retry=%s error=%s", context, retry, error)
+        return outcome
 
     def _publish(self, job: WebSubJob) -> None:
         """The publisher's ping (the hub then fetches the topic itself)."""

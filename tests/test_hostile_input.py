@@ -240,6 +240,9 @@ def test_nul_and_control_characters(
             ("author", "lone \ud800 surrogate"),
             ("title", "reads \u202ebackwards"),  # a bidirectional override
             ("author", "C1 \x85 control"),
+            # Not a URL a feed may carry (RFC 3987): would make every feed holding it invalid.
+            ("source_url", 'https://evil.example/"><script>alert(1)</script>'),
+            ("image_url", "https://x.example/a{1}|b.png"),
         ):
             doc = article_doc(external_id=f"nul-{field}") | {field: value}
             created = editor.post("/articles", doc)

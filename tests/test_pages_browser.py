@@ -156,6 +156,14 @@ def test_screenshots_of_every_page_kind(
         page.goto(url)
         font = page.evaluate("getComputedStyle(document.body).fontFamily")
         assert "system-ui" in font  # site.css applied (no inline style needed)
+        # One column: header bar, main and footer share their left edge and width.
+        edges = page.evaluate(
+            """["header.site .bar", "main", "footer.site"].map((s) => {
+                const box = document.querySelector(s).getBoundingClientRect();
+                return [Math.round(box.left), Math.round(box.width)];
+            })"""
+        )
+        assert edges[0] == edges[1] == edges[2] and edges[0][0] > 0, edges
         screenshot(page, f"page-{kind}-{lang}")
     page.goto(f"{site}/{lang}/news/")
     page.click("details.embed-snippets summary")  # opens without JavaScript (<details>)

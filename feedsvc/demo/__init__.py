@@ -15,7 +15,8 @@ from ..domain import Article, Variant, VariantOrigin, VariantStatus
 from ..sanitize import clean_html, clean_text
 from ..schemas import ArticleIn, SectionIn, SectionPatch, parse_document
 from ..store import Store
-from ..translation import aligned_target, cut, source_hash
+from ..store.memory import source_hash
+from ..translation import aligned_target, cut
 
 CONTENT = Path(__file__).with_name("content.json")
 
@@ -30,7 +31,8 @@ class DemoReport:
 
 
 def demo_content() -> dict[str, Any]:
-    return json.loads(CONTENT.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    content: dict[str, Any] = json.loads(CONTENT.read_text(encoding="utf-8"))
+    return content
 
 
 def seed_memory(store: Store, article: Article, lang: str, text: dict[str, str]) -> int:

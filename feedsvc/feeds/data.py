@@ -18,8 +18,8 @@ from ..i18n import babel_locale, ui_locale
 from ..store import Store
 from .model import (
     Category,
-    Entry,
     Feed,
+    FeedEntry,
     Image,
     Link,
     Opml,
@@ -253,10 +253,10 @@ class FeedBuilder:
 
     def _entry(
         self, article: Article, variant: Variant | None, lang: str, published: set[str]
-    ) -> Entry:
+    ) -> FeedEntry:
         base = self.base
         section = self.sections.get(article.section_path)
-        categories = (
+        categories: tuple[Category, ...] = (
             (
                 Category(
                     article.section_path,
@@ -283,7 +283,7 @@ class FeedBuilder:
             for tag in other_languages
         )
         text = variant or article
-        return Entry(
+        return FeedEntry(
             id=urls.entry_id(base, article.id, lang),
             title=text.title,
             url=urls.article_url(base, lang, article.id, article.slug),

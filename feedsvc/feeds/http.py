@@ -286,4 +286,6 @@ def feed_response(rendered: Rendered, request: Request, max_age: int) -> Respons
     encoding = _best_encoding(environ.get("HTTP_ACCEPT_ENCODING", ""))
     full, _ = rendered.headers(encoding, max_age)
     body = rendered.encoded(encoding) if encoding else rendered.body
-    return Response(body, headers=full).make_conditional(request)
+    response = Response(body, headers=full)
+    response.make_conditional(request)  # in place
+    return response

@@ -62,7 +62,7 @@ class Translation:
 
 
 @dataclass(frozen=True)
-class Entry:
+class FeedEntry:
     id: str
     title: str
     url: str  # the article page in the feed's language
@@ -107,7 +107,7 @@ class Feed:
     logo: str
     alternates: tuple[Link, ...] = ()  # the same feed in other languages
     paging: Paging | None = None
-    entries: tuple[Entry, ...] = field(default_factory=tuple)
+    entries: tuple[FeedEntry, ...] = field(default_factory=tuple)
     hubs: tuple[str, ...] = ()  # WebSub hubs that publish this feed (rel="hub")
 
 

@@ -25,7 +25,7 @@ from email.utils import format_datetime
 from enum import Enum
 from typing import Any, TypeVar
 
-from feedgen.entry import FeedEntry
+from feedgen.entry import FeedEntry as FeedgenEntry
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
@@ -35,8 +35,8 @@ from .model import (
     MEDIA_TYPES,
     PROVENANCE_SCHEME,
     Category,
-    Entry,
     Feed,
+    FeedEntry,
     Link,
     Opml,
     Outline,
@@ -61,14 +61,14 @@ def xml_safe(value: T) -> T:
         return tuple(xml_safe(item) for item in value)  # type: ignore[return-value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         changes = {f.name: xml_safe(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        return dataclasses.replace(value, **changes)  # type: ignore[return-value]
+        return dataclasses.replace(value, **changes)
     return value
 
 
 # -- the feedgen extension ------------------------------------------------------
 
 
-def _link_element(parent: Any, tag: str, link: Link) -> None:
+def _link_element(parent: etree._Element, tag: str, link: Link) -> None:
     attributes = {"href": link.href, "rel": link.rel}
     for name in ("type", "hreflang", "title"):
         if getattr(link, name):
@@ -86,8 +86,9 @@ class _LinksExtension(BaseExtension):
         # No "atom" here: feedgen declares it for RSS, and Atom is the default namespace.
         return {"media": MEDIA_NS, "dc": DC_NS}
 
-    def extend_rss(self, rss: Any) -> Any:
+    def extend_rss(self, rss: etree._Element) -> etree._Element:
         channel = rss.find("channel")
+        assert channel is not None  # feedgen always writes one
         for link in self.rss_links:
             _link_element(channel, f"{{{ATOM_NS}}}link", link)
         return rss
@@ -102,7 +103,7 @@ class _LinksEntryExtension(BaseEntryExtension):
         self.creator: str | None = None
         self.source: tuple[str, str] | None = None  # (name, url)
 
-    def extend_atom(self, entry: Any) -> Any:
+    def extend_atom(self, entry: etree._Element) -> etree._Element:
         # feedgen builds Atom elements without a namespace (the root carries a literal
         # xmlns), so its links are plain "link" elements, and ours must be too.
         for broken in entry.findall("link"):
@@ -115,7 +116,7 @@ class _LinksEntryExtension(BaseEntryExtension):
         self._media(entry)
         return entry
 
-    def extend_rss(self, item: Any) -> Any:
+    def extend_rss(self, item: etree._Element) -> etree._Element:
         if self.creator:
             etree.SubElement(item, f"{{{DC_NS}}}creator").text = self.creator
         if self.source:
@@ -126,7 +127,7 @@ class _LinksEntryExtension(BaseEntryExtension):
         self._media(item)
         return item
 
-    def _media(self, parent: Any) -> None:
+    def _media(self, parent: etree._Element) -> None:
         if self.image:
             url, media_type = self.image
             etree.SubElement(
@@ -178,7 +179,7 @@ def _feed_links(feed: Feed, media_type: str) -> list[Link]:
     return links
 
 
-def _categories(entry: Entry) -> list[Category]:
+def _categories(entry: FeedEntry) -> list[Category]:
     """Section, tags and provenance: what readers show as an entry's tags. The source
     language and the engine stay machine-readable elsewhere (links, JSON Feed), never as
     tags."""
@@ -198,7 +199,7 @@ def _rss_category(category: Category) -> dict[str, str]:
     return {name: value for name, value in given.items() if value}
 
 
-def content_with_note(entry: Entry) -> str:
+def content_with_note(entry: FeedEntry) -> str:
     """A translated entry says so visibly, and links to the original, above its text."""
     if not entry.translation:
         return entry.content_html
@@ -223,8 +224,8 @@ def _escape(text: str) -> str:
     )
 
 
-def _add_entry(fg: FeedGenerator, entry: Entry, rss: bool = False) -> None:
-    fe: FeedEntry = fg.add_entry(order="append")
+def _add_entry(fg: FeedGenerator, entry: FeedEntry, rss: bool = False) -> None:
+    fe: FeedgenEntry = fg.add_entry(order="append")
     fe.id(entry.id)
     fe.title(entry.title)
     fe.updated(entry.updated)
@@ -282,7 +283,7 @@ def render_atom(feed: Feed) -> bytes:
         fg.link(href=link.href, rel=link.rel, type=link.type, hreflang=link.hreflang)
     for entry in feed.entries:
         _add_entry(fg, entry)
-    return fg.atom_str(pretty=True)  # type: ignore[no-any-return]
+    return fg.atom_str(pretty=True)
 
 
 @xml_1_0
@@ -297,7 +298,7 @@ def render_rss(feed: Feed) -> bytes:
     fg.feedsvc.rss_links = [page, *links[1:]]
     for entry in feed.entries:
         _add_entry(fg, entry, rss=True)
-    return fg.rss_str(pretty=True)  # type: ignore[no-any-return]
+    return fg.rss_str(pretty=True)
 
 
 # -- JSON Feed 1.1 --------------------------------------------------------------
@@ -307,7 +308,7 @@ def _rfc3339(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def _json_item(entry: Entry) -> dict[str, Any]:
+def _json_item(entry: FeedEntry) -> dict[str, Any]:
     item: dict[str, Any] = {
         "id": entry.id,
         "url": entry.url,
@@ -377,7 +378,7 @@ def render_json(feed: Feed) -> bytes:
 # -- OPML 2.0 -------------------------------------------------------------------
 
 
-def _outline(parent: Any, outline: Outline) -> None:
+def _outline(parent: etree._Element, outline: Outline) -> None:
     attributes = {"text": outline.text, "title": outline.text, "language": outline.language}
     if outline.xml_url:
         attributes |= {"type": "rss", "version": "RSS2", "xmlUrl": outline.xml_url}

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Hashable
 from datetime import datetime
 from importlib import metadata
+from typing import cast
 
 import redis
 
@@ -59,13 +60,18 @@ class RedisRenders:
         than ``within`` seconds: the grace window (FEEDSVC_FEED_GRACE_SECONDS) is then
         one per deployment, not one per worker."""
         try:
-            pointer = self.client.hgetall(self._latest_name(document))
+            pointer = self._hash(self._latest_name(document))
             if not pointer or (age := time.time() - float(pointer[b"at"])) >= within:
                 return None
             found = self._load(pointer[b"entry"].decode())
         except (redis.RedisError, ValueError, KeyError):
             return None
         return None if found is None else (found, max(age, 0.0))
+
+    def _hash(self, name: str) -> dict[bytes, bytes]:
+        # The client is made without decode_responses, so fields and values are bytes;
+        # redis-py's types can't know that, it is chosen at run time.
+        return cast(dict[bytes, bytes], self.client.hgetall(name))
 
     def _latest_name(self, document: Hashable) -> str:
         return f"{self.prefix}latest:{self._name(document)}"
@@ -109,7 +115,7 @@ class RedisRenders:
             return render()
 
     def _load(self, entry: str) -> Rendered | None:
-        fields = self.client.hgetall(entry)
+        fields = self._hash(entry)
         if not fields:
             return None
         try:

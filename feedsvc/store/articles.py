@@ -190,7 +190,7 @@ class Articles(Repository):
             .values(revision=ArticleRow.revision + 1, **values)
             .execution_options(synchronize_session=False)
         )
-        if self.session.execute(statement).rowcount != 1:  # type: ignore[attr-defined]
+        if self.changed(statement) != 1:
             raise PreconditionFailed(
                 f"article {article_id} changed since revision {expected_revision}; fetch it again"
             )

@@ -4,10 +4,11 @@ cached under its scope's version and a bump is exactly an invalidation."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TypedDict
 
 from sqlalchemy import (
     ARRAY,
@@ -41,6 +42,16 @@ EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 SOURCE = "source"  # the status of a source-language entry
 ADVISORY_SPACE = 1_819_240_505  # the first key of feedsvc's article advisory locks
 SHOWN = (VariantStatus.MACHINE_TRANSLATED.value, VariantStatus.REVIEWED.value)
+
+
+class _EntryValues(TypedDict):
+    """One feed_entries row to insert: where an article shows, in which language and state."""
+
+    scope: str
+    lang: str
+    status: str
+    published_at: datetime
+    article_id: int
 
 
 def scopes_of(path: str) -> list[str]:
@@ -179,7 +190,7 @@ class Feeds(Repository):
             )
         ):
             shown.setdefault(article_id, []).append((variant_lang, status))
-        entries = [
+        entries: list[_EntryValues] = [
             {
                 "scope": scope,
                 "lang": entry_lang,
@@ -212,7 +223,7 @@ class Feeds(Repository):
                 )
 
     def published_languages(
-        self, article_ids: Sequence[int], statuses: dict[str, Sequence[VariantStatus]]
+        self, article_ids: Sequence[int], statuses: Mapping[str, Sequence[VariantStatus]]
     ) -> dict[int, set[str]]:
         """For each article, the target languages it is published in."""
         found: dict[int, set[str]] = {article_id: set() for article_id in article_ids}

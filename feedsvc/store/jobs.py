@@ -174,7 +174,7 @@ class Jobs(Repository):
         owner = uuid.uuid4().hex
         try:
             with self.session.begin_nested():
-                claimed = self.session.execute(
+                claimed = self.changed(
                     update(JobRow)
                     .where(JobRow.id == candidate.id, JobRow.status == JobStatus.QUEUED.value)
                     .values(
@@ -185,7 +185,7 @@ class Jobs(Repository):
                         started_at=now,
                     )
                     .execution_options(synchronize_session=False)
-                ).rowcount  # type: ignore[attr-defined]
+                )
         except IntegrityError:  # another job of this (article, language) started meanwhile
             return None
         if claimed != 1:
@@ -254,7 +254,7 @@ class Jobs(Repository):
         )
 
     def _owned_update(self, job_id: int, owner: str | None, values: dict[str, Any]) -> None:
-        result = self.session.execute(
+        matched = self.changed(
             update(JobRow)
             .where(
                 JobRow.id == job_id,
@@ -264,5 +264,5 @@ class Jobs(Repository):
             .values(**values)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if matched != 1:
             raise LeaseLost(f"job {job_id} is no longer held by lease {owner}")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import functools
 from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Insert, Table
+from sqlalchemy import Table
+from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
@@ -30,14 +32,17 @@ from ..domain import (
     Role,
     Section,
     SegmentOrigin,
-    SegmentState,
     SegmentStatus,
+    StoredSegment,
     Variant,
     VariantOrigin,
     VariantStatus,
 )
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = TypeVar("T", bound="DataclassInstance")
 MAX_ID = 2**31 - 1
 
 
@@ -46,11 +51,12 @@ def storable_id(value: int) -> bool:
     return 0 < value <= MAX_ID
 
 
-def upsert_insert(session: Session, table: Table | type[Any]) -> Insert:
-    """An INSERT that takes ``ON CONFLICT`` on both backends."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    return insert(table)  # type: ignore[no-any-return]
+def upsert_insert(session: Session, table: Table | type[Any]) -> PostgresqlInsert | SqliteInsert:
+    """An INSERT that takes ``ON CONFLICT`` on both backends (their two Insert classes
+    spell it alike)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql_insert(table)
+    return sqlite_insert(table)
 
 
 def is_postgresql(session: Session) -> bool:
@@ -77,7 +83,7 @@ def _copy(kind: type[T], row: Any, **converted: Any) -> T:
 
 
 @functools.cache
-def _field_names(kind: type) -> tuple[str, ...]:
+def _field_names(kind: type[DataclassInstance]) -> tuple[str, ...]:
     return tuple(f.name for f in dataclass_fields(kind))
 
 
@@ -107,9 +113,9 @@ def variant(row: VariantRow | Any) -> Variant:
     return _copy(Variant, row, origin=VariantOrigin(row.origin), status=VariantStatus(row.status))
 
 
-def segment(row: SegmentRow) -> SegmentState:
+def segment(row: SegmentRow) -> StoredSegment:
     return _copy(
-        SegmentState,
+        StoredSegment,
         row,
         placeholders=dict(row.placeholders or {}),
         origin=SegmentOrigin(row.origin) if row.origin else None,
@@ -118,7 +124,7 @@ def segment(row: SegmentRow) -> SegmentState:
     )
 
 
-def segment_values(state: SegmentState) -> dict[str, Any]:
+def segment_values(state: StoredSegment) -> dict[str, Any]:
     """The columns a stored segment list carries (key, ids and times aside)."""
     return {
         "position": state.position,

@@ -51,7 +51,7 @@ def _newest(*moments: datetime | None) -> datetime:
 
 
 class Sitemaps(Repository):
-    def _entries(self, lang: str, keys: Sequence[str], source: bool) -> Select[Any]:
+    def _entries(self, lang: str, keys: Sequence[str], source: bool) -> Select[*tuple[Any, ...]]:
         """The published pages of ``lang`` joined to what their lastmod is made of: the
         source text's revision for the source language, else the shared fields' and the
         variant's (as a feed entry's ``updated``)."""

@@ -26,8 +26,8 @@ from ..domain import (
     PreconditionFailed,
     QueueItem,
     SegmentOrigin,
-    SegmentState,
     SegmentStatus,
+    StoredSegment,
     Variant,
     VariantStatus,
 )
@@ -123,7 +123,7 @@ class Variants(Repository):
 
     def withdraw(self, article_id: int, lang: str, section_path: str, now: datetime) -> bool:
         """Take a variant out of the feeds (its text is no longer what readers may see)."""
-        result = self.session.execute(
+        matched = self.changed(
             update(VariantRow)
             .where(
                 VariantRow.article_id == article_id,
@@ -133,14 +133,14 @@ class Variants(Repository):
             .values(status=VariantStatus.DRAFT.value, updated_at=now)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount:  # type: ignore[attr-defined]
+        if matched:
             self.store.feeds.refresh_entries([article_id])
             self.store.feeds.touch([section_path], now)
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(matched)
 
 
 class Segments(Repository):
-    def of(self, article_id: int, lang: str) -> list[SegmentState]:
+    def of(self, article_id: int, lang: str) -> list[StoredSegment]:
         found = self.session.scalars(
             select(SegmentRow)
             .where(SegmentRow.article_id == article_id, SegmentRow.lang == lang)
@@ -149,9 +149,9 @@ class Segments(Repository):
         )
         return [rows.segment(row) for row in found]
 
-    def of_articles(self, article_ids: Sequence[int], lang: str) -> dict[int, list[SegmentState]]:
+    def of_articles(self, article_ids: Sequence[int], lang: str) -> dict[int, list[StoredSegment]]:
         """Segments of many articles in one query, by article, in reading order."""
-        found: dict[int, list[SegmentState]] = {article_id: [] for article_id in article_ids}
+        found: dict[int, list[StoredSegment]] = {article_id: [] for article_id in article_ids}
         result = self.session.scalars(
             select(SegmentRow)
             .where(SegmentRow.article_id.in_(list(article_ids)), SegmentRow.lang == lang)
@@ -161,11 +161,11 @@ class Segments(Repository):
             found[row.article_id].append(rows.segment(row))
         return found
 
-    def get(self, article_id: int, lang: str, key: str) -> SegmentState:
+    def get(self, article_id: int, lang: str, key: str) -> StoredSegment:
         return rows.segment(self._row(article_id, lang, key))
 
     def replace(
-        self, article_id: int, lang: str, segments: Sequence[SegmentState], now: datetime
+        self, article_id: int, lang: str, segments: Sequence[StoredSegment], now: datetime
     ) -> None:
         """Store the article's segment list: rows are updated by key, added, or removed.
         Only the job that holds the lease of (article, lang) calls this, with states it read
@@ -181,9 +181,9 @@ class Segments(Repository):
             )
         }
         wanted = {segment.key for segment in segments}
-        for key, row in existing.items():
+        for key, gone in existing.items():
             if key not in wanted:
-                self.session.delete(row)
+                self.session.delete(gone)
         self.session.flush()
         for segment in segments:
             values = rows.segment_values(segment)
@@ -208,7 +208,7 @@ class Segments(Repository):
 
     def fill(
         self,
-        segment: SegmentState,
+        segment: StoredSegment,
         target: str,
         origin: SegmentOrigin,
         status: SegmentStatus,
@@ -237,7 +237,7 @@ class Segments(Repository):
         if origin is SegmentOrigin.MEMORY and status is SegmentStatus.APPROVED:
             # An approved translation of this very sentence: nothing set aside to review.
             values |= {"previous_source": None, "previous_target": None}
-        result = self.session.execute(
+        matched = self.changed(
             update(SegmentRow)
             .where(
                 SegmentRow.id == segment.id,
@@ -247,11 +247,11 @@ class Segments(Repository):
             .values(**values)
             .execution_options(synchronize_session=False)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+        return matched == 1
 
     def change(
         self,
-        segment: SegmentState,
+        segment: StoredSegment,
         target: str | None,
         status: SegmentStatus,
         origin: SegmentOrigin | None,
@@ -261,7 +261,7 @@ class Segments(Repository):
         note: str | None = None,
         reviewed: bool = False,
         dismissed: tuple[str, ...] | None = None,
-    ) -> SegmentState:
+    ) -> StoredSegment:
         """A person's change to one segment as they saw it (its version), with history;
         PreconditionFailed when someone or something changed it in between. ``reviewed``:
         the person has dealt with a translation set aside by a source change (it goes).
@@ -279,13 +279,13 @@ class Segments(Repository):
             values["dismissed"] = None
         if reviewed:
             values |= {"previous_source": None, "previous_target": None}
-        result = self.session.execute(
+        matched = self.changed(
             update(SegmentRow)
             .where(SegmentRow.id == segment.id, SegmentRow.version == segment.version)
             .values(**values)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if matched != 1:
             raise PreconditionFailed(
                 f"segment {segment.key} changed since you loaded it; reload it"
             )
@@ -330,17 +330,17 @@ class Segments(Repository):
         )
 
     def dismiss(
-        self, segment: SegmentState, codes: tuple[str, ...], actor: str, reason: str, now: datetime
-    ) -> SegmentState:
+        self, segment: StoredSegment, codes: tuple[str, ...], actor: str, reason: str, now: datetime
+    ) -> StoredSegment:
         """Set QA warnings aside for the segment's current text, with the reason in its
         history; PreconditionFailed when it changed since it was read."""
-        result = self.session.execute(
+        matched = self.changed(
             update(SegmentRow)
             .where(SegmentRow.id == segment.id, SegmentRow.version == segment.version)
             .values(dismissed=list(codes) or None, version=SegmentRow.version + 1, updated_at=now)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if matched != 1:
             raise PreconditionFailed(
                 f"segment {segment.key} changed since you loaded it; reload it"
             )
@@ -361,7 +361,7 @@ class Segments(Repository):
         self.session.flush()
         return self.get(segment.article_id, segment.lang, segment.key)
 
-    def last_changed_by(self, article_id: int, lang: str, note: str) -> list[SegmentState]:
+    def last_changed_by(self, article_id: int, lang: str, note: str) -> list[StoredSegment]:
         """Segments of the variant whose latest history entry carries ``note`` (a bulk
         approval's batch): those nobody has changed since."""
         latest = (

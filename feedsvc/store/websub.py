@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..db.tables import WebSubJobRow, WebSubSubscriptionRow, WebSubTopicRow
@@ -120,13 +120,13 @@ class WebSub(Repository):
                 .returning(WebSubTopicRow.topic)
             )
             return inserted is not None
-        result = self.session.execute(
+        matched = self.changed(
             update(WebSubTopicRow)
             .where(WebSubTopicRow.topic == topic, WebSubTopicRow.signature == before)
             .values(signature=signature, version=version, checked_at=now)
             .execution_options(synchronize_session=False)
         )
-        return result.rowcount == 1 and before != signature  # type: ignore[attr-defined]
+        return matched == 1 and before != signature
 
     def forget_topics(self, topics: list[str]) -> None:
         """Topics of sections that are gone, or of languages no longer configured."""
@@ -256,7 +256,12 @@ class WebSub(Repository):
         query = (
             select(WebSubJobRow.id)
             .where(WebSubJobRow.status == PENDING, WebSubJobRow.run_after <= now)
-            .order_by(WebSubJobRow.run_after, WebSubJobRow.id)
+            # Pings and deliveries first: a verification is for a party not served yet.
+            .order_by(
+                case((WebSubJobRow.kind == VERIFY, 1), else_=0),
+                WebSubJobRow.run_after,
+                WebSubJobRow.id,
+            )
             .limit(1)
         )
         if rows.is_postgresql(self.session):
@@ -265,7 +270,7 @@ class WebSub(Repository):
         if candidate is None:
             return None
         owner = uuid.uuid4().hex
-        claimed = self.session.execute(
+        claimed = self.changed(
             update(WebSubJobRow)
             .where(WebSubJobRow.id == candidate, WebSubJobRow.status == PENDING)
             .values(
@@ -275,7 +280,7 @@ class WebSub(Repository):
                 lease_until=now + lease,
             )
             .execution_options(synchronize_session=False)
-        ).rowcount  # type: ignore[attr-defined]
+        )
         if claimed != 1:
             return None
         row = self.session.get(WebSubJobRow, candidate, populate_existing=True)
@@ -320,15 +325,15 @@ class WebSub(Repository):
 
     def purge_finished(self, before: datetime) -> int:
         """Done jobs go after a while; failed ones stay for an operator to read."""
-        result = self.session.execute(
+        matched = self.changed(
             delete(WebSubJobRow)
             .where(WebSubJobRow.status == DONE, WebSubJobRow.finished_at < before)
             .execution_options(synchronize_session=False)
         )
-        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+        return matched
 
     def _owned_update(self, job_id: int, owner: str | None, values: dict[str, Any]) -> bool:
-        result = self.session.execute(
+        matched = self.changed(
             update(WebSubJobRow)
             .where(
                 WebSubJobRow.id == job_id,
@@ -338,7 +343,7 @@ class WebSub(Repository):
             .values(**values)
             .execution_options(synchronize_session=False)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+        return matched == 1
 
     # -- subscriptions --------------------------------------------------------------
 
@@ -400,20 +405,20 @@ class WebSub(Repository):
         )
 
     def unsubscribe(self, topic: str, callback: str) -> bool:
-        result = self.session.execute(
+        matched = self.changed(
             delete(WebSubSubscriptionRow)
             .where(WebSubSubscriptionRow.key == digest(topic, callback))
             .execution_options(synchronize_session=False)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+        return matched == 1
 
     def purge_expired(self, now: datetime) -> int:
-        result = self.session.execute(
+        matched = self.changed(
             delete(WebSubSubscriptionRow)
             .where(WebSubSubscriptionRow.expires_at <= now)
             .execution_options(synchronize_session=False)
         )
-        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+        return matched
 
     def count_for_topic(self, topic: str) -> int:
         return (

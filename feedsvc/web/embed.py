@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import ParamSpec, TypeVar
 
 from flask import Blueprint, current_app, g, render_template, request, send_from_directory
 from flask_babel import gettext as _
@@ -33,7 +33,8 @@ from .overhead import framable
 from .scope import Scope, current_settings, current_store, resolve
 
 bp = Blueprint("embed", __name__)
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 50
@@ -138,15 +139,15 @@ def _item(
     )
 
 
-def frame_policy_from_settings(view: F) -> F:
+def frame_policy_from_settings(view: Callable[P, R]) -> Callable[P, R]:
     """``framable`` with the configured ancestors (FEEDSVC_EMBED_FRAME_ANCESTORS), read
     when the request comes, as the settings are the app's."""
 
     @wraps(view)
-    def framed(*args: Any, **kwargs: Any) -> Any:
+    def framed(*args: P.args, **kwargs: P.kwargs) -> R:
         return framable(current_settings().embed_frame_ancestors)(view)(*args, **kwargs)
 
-    return framed  # type: ignore[return-value]
+    return framed
 
 
 def _plain(status: int, text: str) -> Response:

@@ -68,7 +68,9 @@ class Limits:
             parse(settings.rate_limit_auth_failures),
             parse(settings.rate_limit_writes),
         )
-        options = {"socket_connect_timeout": 1, "socket_timeout": 1} if settings.redis_url else {}
+        options: dict[str, str | int] = (
+            {"socket_connect_timeout": 1, "socket_timeout": 1} if settings.redis_url else {}
+        )
         app.config.setdefault("RATELIMIT_ENABLED", settings.rate_limits)
         self.extension = Limiter(
             key_func=client_ip,
@@ -151,4 +153,6 @@ def init_app(app: Flask, settings: Settings) -> Limits:
 
 
 def limits() -> Limits:
-    return current_app.extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
+    """The app's Limits, typed (Flask's extensions dict holds Any)."""
+    found: Limits = current_app.extensions[EXTENSION_KEY]
+    return found

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import ParamSpec, TypeVar
 
 from flask import Blueprint, Flask, abort, g, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
@@ -26,7 +26,8 @@ from flask_wtf.csrf import CSRFProtect
 from .params import CONTROL_IN_PATH, CONTROL_IN_TEXT, MAX_JSON_DEPTH, json_depth_exceeds
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class CookieSessions(SecureCookieSessionInterface):
@@ -96,19 +97,19 @@ CONTENT_SECURITY_POLICY = (
 NO_FRAMING = "'none'"
 
 
-def framable(ancestors: str = "*") -> Callable[[F], F]:
+def framable(ancestors: str = "*") -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Let other sites frame this view's pages (an embeddable widget):
     ``@framable("https://partner.example")`` or ``@framable()`` for any site. The CSP's
     ``frame-ancestors`` becomes ``ancestors`` and ``X-Frame-Options`` is left out; every
     other view's pages may not be framed at all."""
 
-    def decorate(view: F) -> F:
+    def decorate(view: Callable[P, R]) -> Callable[P, R]:
         @wraps(view)
-        def framed(*args: Any, **kwargs: Any) -> Any:
+        def framed(*args: P.args, **kwargs: P.kwargs) -> R:
             g.frame_ancestors = ancestors
             return view(*args, **kwargs)
 
-        return framed  # type: ignore[return-value]
+        return framed
 
     return decorate
 

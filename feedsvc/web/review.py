@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial, wraps
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
 from flask import (
@@ -46,8 +46,8 @@ from ..domain import (
     QueueItem,
     Role,
     Section,
-    SegmentState,
     SegmentStatus,
+    StoredSegment,
 )
 from ..feeds.data import language_name, publishable
 from ..glossary import add_term, update_term
@@ -71,10 +71,12 @@ from ..store import Store
 from .limits import limits
 from .params import ascii_int
 from .problems import problem
+from .scope import current_settings
 from .segment_rows import build_row, qa_message
 
 bp = Blueprint("review", __name__, url_prefix="/review")
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 SESSION_KEY = "review_token_id"
 UNDO_KEY = "review_undo"  # the reviewer's last bulk approval, while it can be undone
 
@@ -88,11 +90,11 @@ def store() -> Store:
     return Store(request_session())
 
 
-def signed_in(view: F) -> F:
+def signed_in(view: Callable[P, R]) -> Callable[P, R | Response]:
     """The signed-in translator or admin, whose token must still be live."""
 
     @wraps(view)
-    def checked(*args: Any, **kwargs: Any) -> Any:
+    def checked(*args: P.args, **kwargs: P.kwargs) -> R | Response:
         token_id = session.get(SESSION_KEY)
         token = store().tokens.get(token_id) if isinstance(token_id, int) else None
         if (
@@ -107,12 +109,12 @@ def signed_in(view: F) -> F:
         g.reviewer = token
         return view(*args, **kwargs)
 
-    return checked  # type: ignore[return-value]
+    return checked
 
 
 def language_for(tag: str) -> Language:
     """A target language this reviewer may work on: 404 if unknown, 403 if not theirs."""
-    language = current_app.extensions["feedsvc.settings"].language(tag)
+    language = current_settings().language(tag)
     if language is None or language.tag == SOURCE_LANGUAGE:
         abort(404)
     if g.reviewer.role is not Role.ADMIN and language.tag not in g.reviewer.languages:
@@ -280,7 +282,7 @@ def editor_filters() -> dict[str, str]:
 
 
 def shown(row: dict[str, Any], filters: dict[str, str]) -> bool:
-    segment: SegmentState = row["segment"]
+    segment: StoredSegment = row["segment"]
     status = filters.get("status")
     if status == "changed" and not segment.source_changed:
         return False
@@ -409,7 +411,7 @@ def render_editor(
 
 
 def skipped_item(
-    rows: list[dict[str, Any]], segment: SegmentState, found: list[qa.Issue]
+    rows: list[dict[str, Any]], segment: StoredSegment, found: list[qa.Issue]
 ) -> dict[str, Any]:
     row = next(r for r in rows if r["segment"].key == segment.key)
     messages = [qa_message(issue) for issue in found]
@@ -433,7 +435,7 @@ def wants_json() -> bool:
     )
 
 
-def refusal(exc: DomainError, segment: SegmentState | None, typed: str, lang: str) -> list[str]:
+def refusal(exc: DomainError, segment: StoredSegment | None, typed: str, lang: str) -> list[str]:
     """Why a change was refused, in the reviewer's language, for the segment's row."""
     if isinstance(exc, PreconditionFailed):
         return [_("Someone changed this segment since you loaded it.")]
@@ -543,11 +545,9 @@ def change_segment(lang_tag: str, article_id: int, key: str) -> Response | tuple
             ),
             mimetype="application/json",
         )
-    return redirect(
-        url_for("review.editor", lang_tag=lang_tag, article_id=article_id, **editor_filters())
-        + f"#segment-{key}",
-        303,
-    )
+    # url_for's route values are Any; a dict of str would be checked against its _external.
+    values: dict[str, Any] = {"lang_tag": lang_tag, "article_id": article_id, **editor_filters()}
+    return redirect(url_for("review.editor", **values) + f"#segment-{key}", 303)
 
 
 def render_row(language: Language, article: Article, row: dict[str, Any]) -> str:
@@ -900,7 +900,9 @@ def queue_page(
             offset=start,
             limit=QUEUE_PAGE + 1,
         )
-        totals = st.segments.review_queue_totals(lang, section, search=search, status=status)
+        totals: dict[str, int] | None = st.segments.review_queue_totals(
+            lang, section, search=search, status=status
+        )
         return QueuePage(
             with_flags(st, language, items[:QUEUE_PAGE]), len(items) > QUEUE_PAGE, totals
         )
@@ -952,7 +954,7 @@ def with_flags(st: Store, language: Language, items: list[QueueItem]) -> list[Qu
     ]
 
 
-def blocks(segment: SegmentState, terms: list[qa.Term], lang: str) -> bool:
+def blocks(segment: StoredSegment, terms: list[qa.Term], lang: str) -> bool:
     """Whether the segment's current text has an error-severity QA issue."""
     if segment.target is None:
         return False

@@ -18,7 +18,9 @@ from ..store import Store
 
 
 def current_settings() -> Settings:
-    return current_app.extensions["feedsvc.settings"]  # type: ignore[no-any-return]
+    """The app's Settings, typed (Flask's extensions dict holds Any)."""
+    settings: Settings = current_app.extensions["feedsvc.settings"]
+    return settings
 
 
 def current_store() -> Store:

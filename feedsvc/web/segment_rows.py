@@ -15,9 +15,10 @@ from flask_babel import gettext as _
 from lxml.etree import ParserError
 
 from .. import qa
-from ..domain import HistoryEntry, SegmentState
+from ..domain import HistoryEntry, StoredSegment
+from ..placeholders import render_token, split_tokens
 from ..review import Suggestion, issues, segment_etag, word_diff
-from ..segments import Place, attribute_context, split_tokens
+from ..segments import Place, attribute_context
 
 
 def kind_label(kind: str) -> str:
@@ -77,7 +78,7 @@ def chip(pid: str, value: str) -> dict[str, str]:
     return {"label": tag, "title": _("Formatting (%(tag)s)", tag=tag)}
 
 
-def source_parts(segment: SegmentState) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def source_parts(segment: StoredSegment) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The source as text and chips, and the distinct tokens for the insert palette (in
     order of first appearance)."""
     parts: list[dict[str, Any]] = []
@@ -95,7 +96,7 @@ def source_parts(segment: SegmentState) -> tuple[list[dict[str, Any]], list[dict
         item = {
             "chip": pid,
             "role": role,
-            "token": f"{{/{pid}}}" if closing else f"{{{pid}}}",
+            "token": render_token(pid, closing),
             **described,
         }
         parts.append(item)
@@ -106,7 +107,7 @@ def source_parts(segment: SegmentState) -> tuple[list[dict[str, Any]], list[dict
 
 
 def _paired(source: str, pid: str) -> bool:
-    return f"{{/{pid}}}" in source
+    return render_token(pid, closing=True) in source
 
 
 def segment_context(key: str) -> str | None:
@@ -191,7 +192,7 @@ def issue_items(found: Sequence[qa.Issue], dismissed: Sequence[str]) -> list[dic
     ]
 
 
-def suggestion_items(segment: SegmentState, found: Sequence[Suggestion]) -> list[dict[str, Any]]:
+def suggestion_items(segment: StoredSegment, found: Sequence[Suggestion]) -> list[dict[str, Any]]:
     items = [
         {
             "kind": s.kind,
@@ -216,7 +217,7 @@ def suggestion_items(segment: SegmentState, found: Sequence[Suggestion]) -> list
 
 
 def build_row(
-    segment: SegmentState,
+    segment: StoredSegment,
     *,
     number: int,
     total: int,
@@ -225,7 +226,7 @@ def build_row(
     places: Mapping[str, Place],
     suggestions: Sequence[Suggestion] = (),
     history: Sequence[HistoryEntry] = (),
-    base: SegmentState | None = None,
+    base: StoredSegment | None = None,
     typed: str | None = None,
     error: Sequence[str] = (),
     conflict: Mapping[str, Any] | None = None,

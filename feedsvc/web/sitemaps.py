@@ -87,7 +87,9 @@ def _make_cache(state: BlueprintSetupState) -> None:
 
 
 def cache() -> RenderCache:
-    return current_app.extensions[CACHE_KEY]  # type: ignore[no-any-return]
+    """The app's render cache, typed (Flask's extensions dict holds Any)."""
+    found: RenderCache = current_app.extensions[CACHE_KEY]
+    return found
 
 
 def urls_per_file(settings: Settings) -> int:

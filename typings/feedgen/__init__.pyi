@@ -1,0 +1,1 @@
+# feedgen 1.x (lkiesow/python-feedgen): the parts feedsvc.feeds.render uses.

@@ -1,0 +1,1 @@
+# Flask-WTF 1.x: feedsvc imports from flask_wtf.csrf only.
