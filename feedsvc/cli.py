@@ -363,6 +363,7 @@ def glossary_remove(term_id: int) -> None:
 
 
 def main() -> None:
+    """The console script: a configuration error is one line and exit status 2, not a traceback."""
     try:
         cli.main(prog_name="feedsvc")
     except ConfigError as exc:

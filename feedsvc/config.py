@@ -32,6 +32,8 @@ class PublishPolicy(StrEnum):
 
 @dataclass(frozen=True)
 class Language:
+    """A configured language and its publishing policy, as every part of the service reads it."""
+
     tag: str  # canonical BCP 47 spelling, e.g. "zh-Hans"
     policy: PublishPolicy
     # A derived language is converted from another target's approved segments (OpenCC)
@@ -61,6 +63,8 @@ class Language:
 
 @dataclass(frozen=True)
 class Settings:
+    """The validated configuration (``load_settings``), so a bad variable stops start-up early."""
+
     database_url: str
     base_url: str = "http://localhost:8000"
     site_name: str = "feedsvc News"
@@ -119,14 +123,17 @@ class Settings:
 
     @property
     def language_tags(self) -> tuple[str, ...]:
+        """Every configured tag, source first, for URL matching and validation."""
         return tuple(lang.tag for lang in self.languages)
 
     @property
     def target_languages(self) -> tuple[Language, ...]:
+        """The languages articles are translated into: all but the source, listed first."""
         return self.languages[1:]
 
     @property
     def target_tags(self) -> tuple[str, ...]:
+        """The tags of the target languages, for validating a token's or a request's language."""
         return tuple(lang.tag for lang in self.target_languages)
 
     def language(self, tag: str) -> Language | None:

@@ -54,6 +54,7 @@ def init_app(app: Flask, settings: Settings) -> None:
 
 
 def register(database: Database, languages: Sequence[Language]) -> None:
+    """Records an app's languages for its database, so jobs can tell derived languages apart."""
     with _lock:
         _languages[database] = tuple(languages)
 

@@ -64,6 +64,7 @@ class GunicornLogger(Logger):
     its own; an operator's ``--log-config``, ``--error-logfile`` or syslog still wins."""
 
     def setup(self, cfg: Any) -> None:
+        """Drops gunicorn's own error-log handlers unless an operator configured logging."""
         super().setup(cfg)
         chosen = cfg.logconfig or cfg.logconfig_dict or cfg.logconfig_json or cfg.syslog
         if chosen or cfg.errorlog != "-":

@@ -112,6 +112,8 @@ def local_date(moment: datetime, zone: str, locale: str, style: DateStyle = "med
 
 
 def init_app(app: Flask, settings: Settings) -> Babel:
+    """Sets up Babel so pages speak their URL's language and reviewers the one they chose."""
+
     def select_locale() -> str | None:
         """A configured language's tag. A public page speaks its URL's language; a review
         screen the language its reviewer chose with the switcher; elsewhere the browser's

@@ -71,6 +71,7 @@ class ContextFilter(logging.Filter):
     (gunicorn's, a test's) see ``record.request_id`` etc.; an explicit ``extra=`` wins."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Fills each record's context fields from the bound context, keeping explicit values."""
         context = _context.get()
         for name in CONTEXT_FIELDS:
             if getattr(record, name, None) is None:
@@ -85,6 +86,7 @@ class TextFormatter(logging.Formatter):
         super().__init__(TEXT_FORMAT)
 
     def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
+        """The usual line with the context appended as ``key=value``, when there is any."""
         line = super().formatMessage(record)
         context = " ".join(
             f"{name}={value}"
@@ -99,6 +101,7 @@ class JsonFormatter(logging.Formatter):
     a log pipeline needs no schema guessing (null when a value is unknown)."""
 
     def format(self, record: logging.LogRecord) -> str:
+        """The record as one JSON line, the exception and stack folded into one field."""
         exception = None
         if record.exc_info:
             exception = self.formatException(record.exc_info)

@@ -19,6 +19,8 @@ UNMATCHED = "unmatched"
 
 
 class Metrics:
+    """The app's Prometheus metrics, in a registry of its own so apps in one process don't clash."""
+
     def __init__(self) -> None:
         # One registry per app, so several apps in one process (tests) don't collide.
         self.registry = CollectorRegistry()
@@ -73,6 +75,7 @@ class Metrics:
 
 
 def init_app(app: Flask) -> Metrics:
+    """Gives the app its metrics and times every request for them."""
     metrics = Metrics()
     app.extensions[EXTENSION_KEY] = metrics
 

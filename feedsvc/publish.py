@@ -87,6 +87,7 @@ URL_SOURCES: tuple[UrlSource, ...] = (feed_paths, opml_paths)
 
 
 def scope_urls(settings: Settings, scope: str) -> list[str]:
+    """Every URL path published for a scope, so sweeps and pruning agree on the file set."""
     return [path for source in URL_SOURCES for path in source(settings, scope)]
 
 
@@ -117,6 +118,7 @@ class Manifest:
     files: set[str] = field(default_factory=set)
 
     def to_json(self) -> bytes:
+        """The manifest as stable JSON, so an unchanged one writes identical bytes."""
         data = {
             "format": 1,
             "fingerprint": self.fingerprint,
@@ -127,6 +129,7 @@ class Manifest:
 
     @classmethod
     def from_json(cls, raw: bytes) -> Manifest:
+        """The stored manifest; an unreadable one is treated as empty, so everything republishes."""
         try:
             data = json.loads(raw)
             return cls(data["fingerprint"], dict(data["scopes"]), set(data["files"]))
@@ -144,6 +147,7 @@ class PublishDir:
         self.root = root
 
     def path(self, url_path: str) -> Path:
+        """Where a URL path is written; ValueError for paths that could escape the directory."""
         relative = url_path.lstrip("/")
         if not relative or any(part in ("", ".", "..") for part in relative.split("/")):
             raise ValueError(f"not a publishable URL path: {url_path!r}")
@@ -162,12 +166,14 @@ class PublishDir:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     def manifest(self) -> Manifest:
+        """The last sweep's manifest, empty before the first sweep."""
         try:
             return Manifest.from_json((self.root / MANIFEST).read_bytes())
         except FileNotFoundError:
             return Manifest()
 
     def save(self, manifest: Manifest) -> None:
+        """Writes the manifest atomically, so a crash never leaves a torn one."""
         _write_atomically(self.root / MANIFEST, manifest.to_json(), None)
 
     def write(self, url_path: str, body: bytes, last_modified: datetime | None) -> bool:
@@ -196,6 +202,7 @@ class PublishDir:
         return True
 
     def remove(self, url_path: str) -> bool:
+        """Deletes a published file and its compressed siblings; True if any existed."""
         target = self.path(url_path)
         removed = False
         for path in (target, *(target.with_name(target.name + s) for s in COMPRESSORS)):
@@ -233,6 +240,8 @@ def _write_atomically(path: Path, data: bytes, mtime: int | None) -> None:
 
 @dataclass
 class Fetched:
+    """A URL's answer from the app, as the sweep writes it to disk."""
+
     status: int
     body: bytes
     last_modified: datetime | None
@@ -250,6 +259,7 @@ class SweepReport:
     scopes: list[str] = field(default_factory=list)  # fetched ("" is the whole site)
 
     def summary(self) -> str:
+        """One line of counts, for the command's output and the log."""
         return (
             f"fetched {self.fetched}, written {len(self.written)}, unchanged {self.unchanged}, "
             f"removed {len(self.removed)}, failed {len(self.failed)}"

@@ -97,6 +97,7 @@ def _keep_absolute_urls(tag: str, attribute: str, value: str) -> str | None:
 
 
 def strip_xml_invalid(text: str) -> str:
+    """Removes characters XML cannot carry, which would make a feed unparseable."""
     return _XML_INVALID.sub("", text)
 
 

@@ -134,6 +134,8 @@ BodyHtml = Annotated[str, Field(min_length=1, max_length=500_000), NoControl]
 
 
 class Strict(BaseModel):
+    """Base of request bodies: unknown fields are rejected and strings stripped."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
@@ -193,6 +195,8 @@ class ArticlePatch(Strict):
 
 
 class SectionIn(Strict):
+    """A new section."""
+
     path: SectionPath
     names: Annotated[
         dict[LanguageTag, Name],
@@ -208,6 +212,8 @@ class SectionPatch(Strict):
 
 
 class TokenIn(Strict):
+    """A new API token; its secret is shown once, in the response."""
+
     name: Name
     role: Role
     languages: Annotated[list[LanguageTag], Field(max_length=50)] = Field(default_factory=list)
@@ -220,6 +226,8 @@ class TokenIn(Strict):
 
 
 class VariantSummary(BaseModel):
+    """The state of an article's translation into one language."""
+
     lang: str
     origin: str
     status: str
@@ -228,6 +236,8 @@ class VariantSummary(BaseModel):
 
 
 class ArticleOut(BaseModel):
+    """An article with the state of each of its translations."""
+
     id: int
     external_id: str
     section: str
@@ -249,6 +259,8 @@ class ArticleOut(BaseModel):
 
 
 class ArticleList(BaseModel):
+    """One page of articles."""
+
     items: list[ArticleOut]
     page: int
     per_page: int
@@ -257,6 +269,8 @@ class ArticleList(BaseModel):
 
 
 class SectionOut(BaseModel):
+    """A section with its display names."""
+
     path: str
     parent: str | None
     names: dict[str, str]
@@ -265,10 +279,14 @@ class SectionOut(BaseModel):
 
 
 class SectionList(BaseModel):
+    """Every section."""
+
     items: list[SectionOut]
 
 
 class TokenOut(BaseModel):
+    """An API token, without its secret."""
+
     id: int
     name: str
     role: Role
@@ -281,20 +299,28 @@ class TokenOut(BaseModel):
 
 
 class TokenCreated(TokenOut):
+    """A token just created, with its secret."""
+
     token: str = Field(description="The secret. It is shown only in this response.")
 
 
 class TokenList(BaseModel):
+    """Every API token."""
+
     items: list[TokenOut]
 
 
 class GlossaryIn(Strict):
+    """A glossary term for one language pair."""
+
     source_term: Name
     target_term: ShortText | None = Field(None, description="Required unless do_not_translate")
     do_not_translate: bool = False
 
 
 class GlossaryOut(BaseModel):
+    """A glossary term."""
+
     id: int
     source_lang: str
     target_lang: str
@@ -306,10 +332,14 @@ class GlossaryOut(BaseModel):
 
 
 class GlossaryList(BaseModel):
+    """The glossary terms of one language pair."""
+
     items: list[GlossaryOut]
 
 
 class SegmentOut(BaseModel):
+    """One translated segment (a sentence or heading) of an article."""
+
     key: str
     position: int
     source: str
@@ -344,6 +374,8 @@ class SegmentPatch(Strict):
 
 
 class SegmentIssue(BaseModel):
+    """A QA finding on a segment's current translation."""
+
     code: str
     severity: str
     message: str
@@ -351,15 +383,21 @@ class SegmentIssue(BaseModel):
 
 
 class SegmentReview(SegmentOut):
+    """A segment with its QA findings and the ETag a change must send as If-Match."""
+
     etag: str
     issues: list[SegmentIssue]
 
 
 class SegmentList(BaseModel):
+    """The segments of one translation, in text order."""
+
     items: list[SegmentReview]
 
 
 class ImportRejection(BaseModel):
+    """An entry of an imported file that was not applied, and why."""
+
     location: str
     reason: str
 
@@ -383,6 +421,8 @@ class ImportItemOut(BaseModel):
 
 
 class ImportResult(BaseModel):
+    """What an import of a PO/XLIFF file did."""
+
     applied: list[str] = Field(description="locations of the entries applied")
     unchanged: list[str]
     rejected: list[ImportRejection] = Field(
@@ -397,6 +437,8 @@ class ImportResult(BaseModel):
 
 
 class JobOut(BaseModel):
+    """The translation job of an article revision and language."""
+
     id: int
     revision: int
     status: str
@@ -408,6 +450,8 @@ class JobOut(BaseModel):
 
 
 class TranslationOut(BaseModel):
+    """An article's translation into one language, with its segments and job."""
+
     article_id: int
     lang: str
     policy: str
@@ -427,6 +471,8 @@ class TranslationOut(BaseModel):
 
 
 class ProblemFieldError(BaseModel):
+    """One invalid field or query parameter of a request."""
+
     pointer: str | None = Field(None, description="JSON Pointer (RFC 6901) into the body")
     parameter: str | None = Field(None, description="The query parameter at fault")
     detail: str

@@ -36,26 +36,32 @@ def feed_url(
 
 
 def section_page_url(base: str, lang_tag: str, section_path: str | None) -> str:
+    """The HTML page of a language's site or section, the feeds' alternate link."""
     return base + _scope(lang_tag, section_path)
 
 
 def article_path(lang_tag: str, article_id: int, slug: str) -> str:
+    """An article page's path, lowercased so each page has one canonical URL."""
     return f"/{lang_tag.lower()}/articles/{article_id}/{slug}"
 
 
 def article_url(base: str, lang_tag: str, article_id: int, slug: str) -> str:
+    """An article page's absolute URL, as feeds and sitemaps link it."""
     return base + article_path(lang_tag, article_id, slug)
 
 
 def opml_url(base: str, lang_tag: str | None = None) -> str:
+    """The OPML list of one language's feeds, or of every language's."""
     return f"{base}/{lang_tag.lower()}/feeds.opml" if lang_tag else f"{base}/feeds.opml"
 
 
 def static_url(base: str, name: str) -> str:
+    """An absolute static file URL, for feeds read far from the site (icons, styles)."""
     return f"{base}/static/{name}"
 
 
 def tag_authority(base: str) -> str:
+    """The host part of tag: URIs, so entry ids stay stable when the port or scheme changes."""
     return urlsplit(base).hostname or "localhost"
 
 

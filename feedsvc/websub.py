@@ -84,15 +84,18 @@ FEED_PATH = re.compile(r"/([a-z0-9-]+)/(?:([a-z0-9/-]+)/)?feed\.(atom|rss|json)"
 
 
 def clamp_lease(settings: Settings, requested: int | None) -> int:
+    """A subscription lease within the hub's bounds, the configured default if none was asked."""
     default = settings.websub_lease_seconds if requested is None else requested
     return max(MIN_LEASE_SECONDS, min(MAX_LEASE_SECONDS, default))
 
 
 def builtin_hub_url(settings: Settings) -> str:
+    """The built-in hub's absolute URL, as feeds advertise it."""
     return settings.base_url + BUILTIN_HUB_PATH
 
 
 def external_hubs(settings: Settings) -> tuple[str, ...]:
+    """The configured hubs other than the built-in one, which are pinged instead."""
     return tuple(hub for hub in settings.websub_hubs if hub != BUILTIN_HUB)
 
 
@@ -106,6 +109,7 @@ class TopicGroup:
     only_reviewed: bool
 
     def urls(self, base: str) -> list[str]:
+        """The topic URL of each format of this feed, all announced together."""
         section = self.scope or None
         return [
             feed_url(base, self.lang, section, fmt, only_reviewed=self.only_reviewed)
@@ -113,6 +117,7 @@ class TopicGroup:
         ]
 
     def json_url(self, base: str) -> str:
+        """The JSON Feed URL, the format whose bytes the group's signature is taken from."""
         return feed_url(
             base, self.lang, self.scope or None, "json", only_reviewed=self.only_reviewed
         )
@@ -177,6 +182,7 @@ def callback_problem(callback: str) -> str | None:
 
 
 def callback_host(callback: str) -> str:
+    """A callback's host, lowercased, for the per-host subscription cap."""
     return (urlsplit(callback).hostname or "").lower()
 
 
@@ -196,6 +202,8 @@ _opener = urllib.request.build_opener(_NoRedirects)
 
 @dataclass(frozen=True)
 class Answer:
+    """A hub's or subscriber's HTTP answer, its body capped."""
+
     status: int
     body: bytes
 
@@ -239,6 +247,7 @@ def with_query(url: str, extra: dict[str, str]) -> str:
 
 
 def signature_header(secret: str, body: bytes) -> str:
+    """The X-Hub-Signature of a delivery, so subscribers can check it came from this hub."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
@@ -252,6 +261,8 @@ class Failed(Exception):
 
 @dataclass(frozen=True)
 class Fetched:
+    """A feed fetched from the app, for a content delivery."""
+
     status: int
     body: bytes
     content_type: str
@@ -259,6 +270,8 @@ class Fetched:
 
 @dataclass
 class SweepReport:
+    """What one WebSub sweep did, for the command's output, logs and tests."""
+
     topics_checked: int = 0
     topics_changed: int = 0
     jobs_queued: int = 0
@@ -449,6 +462,7 @@ class WebSubSweep:
             self._slots.release()
 
     def backoff(self, attempts: int) -> timedelta:
+        """How long a job waits before its next attempt, growing with each failure."""
         return backoff(attempts, self.retry)
 
     def _run(self, job: WebSubJob) -> str:

@@ -236,6 +236,7 @@ def test_every_feed_names_its_hubs_and_itself_in_the_document_and_headers(
             app.extensions[CACHE_KEY].clear()
             from_view = client.get(path, base_url=BASE, headers={"If-None-Match": etag})
             assert from_view.status_code == 304, path
+
             def entity(response: Any) -> list[tuple[str, str]]:
                 """Its headers but the request's own id (new for each request)."""
                 return sorted(kv for kv in response.headers.items() if kv[0] != "X-Request-ID")

@@ -10,6 +10,8 @@ from typing import Protocol
 
 @dataclass(frozen=True)
 class Translated:
+    """One engine output and its confidence, so the review queue can put doubtful text first."""
+
     text: str
     score: float  # 0..1, the model's confidence; the review queue sorts by it
 
@@ -36,7 +38,9 @@ class Translator(Protocol):
         """The engine and version that made the text, e.g. ``argos translate-en_zh 1.9``."""
         ...
 
-    def translate(self, sources: Sequence[str], terms: Sequence[Term] = ()) -> list[Translated]: ...
+    def translate(self, sources: Sequence[str], terms: Sequence[Term] = ()) -> list[Translated]:
+        """Translates a batch in one call (models are fast per batch), one result per source."""
+        ...
 
 
 class NoModel(Exception):

@@ -23,11 +23,14 @@ class PackageError(Exception):
 
 
 def argos_code(tag: str) -> str:
+    """Argos Translate's code for a BCP 47 tag, as its packages name languages (zh-Hans → zh)."""
     return ARGOS_CODES.get(tag, tag.split("-")[0].lower())
 
 
 @dataclass(frozen=True)
 class InstalledPackage:
+    """An installed Argos package, as ``feedsvc models`` lists it and the engine loads it."""
+
     from_code: str
     to_code: str
     version: str
@@ -35,10 +38,12 @@ class InstalledPackage:
 
     @property
     def name(self) -> str:
+        """Argos's own package name, so operators can match it with the Argos index."""
         return f"translate-{self.from_code}_{self.to_code}"
 
     @property
     def label(self) -> str:
+        """The engine label stored with each translation, so reviewers see what made it."""
         return f"argos {self.name} {self.version}"
 
 
@@ -57,10 +62,13 @@ def argos_package_module(packages_dir: Path) -> ModuleType:
 
 
 class Packages:
+    """Installs and removes Argos packages in feedsvc's own directory, not the user's."""
+
     def __init__(self, packages_dir: Path) -> None:
         self.dir = packages_dir
 
     def installed(self) -> list[InstalledPackage]:
+        """The translate packages installed, ordered by language pair for stable listings."""
         package = argos_package_module(self.dir)
         return sorted(
             (
@@ -72,6 +80,7 @@ class Packages:
         )
 
     def find(self, source_tag: str, target_tag: str) -> InstalledPackage | None:
+        """The package for a language pair by tag, or None: whether a language can be translated."""
         wanted = (argos_code(source_tag), argos_code(target_tag))
         return next((p for p in self.installed() if (p.from_code, p.to_code) == wanted), None)
 
@@ -101,6 +110,7 @@ class Packages:
         )
 
     def install_from_index(self, source_tag: str, target_tag: str) -> InstalledPackage:
+        """Downloads a pair's package from the Argos index, for hosts with no model file at hand."""
         package = argos_package_module(self.dir)
         from argostranslate import settings
 
@@ -129,6 +139,7 @@ class Packages:
         return self.install_file(downloaded)
 
     def remove(self, source_tag: str, target_tag: str) -> InstalledPackage:
+        """Deletes a pair's package under Argos's lock, so a concurrent install does not clash."""
         found = self.find(source_tag, target_tag)
         if found is None:
             raise PackageError(f"no {source_tag} → {target_tag} package is installed")

@@ -48,6 +48,8 @@ class Tag:
 
 @dataclass(frozen=True)
 class Detagged:
+    """A segment without its placeholders, as the model must read it, and the tags to restore."""
+
     text: str  # what the model reads
     tags: tuple[Tag, ...]  # every placeholder of the source, in source order
 
@@ -147,6 +149,8 @@ def detag(source: str) -> Detagged:
 
 @dataclass(frozen=True)
 class TermMatch:
+    """Where a glossary term occurs in detagged text, and what must replace it."""
+
     start: int  # characters of the detagged text
     end: int
     text: str  # what must appear in the target instead of the words aligned with it
@@ -249,6 +253,8 @@ class Span:
 
 @dataclass(frozen=True)
 class TermSpan:
+    """A glossary match over model tokens, since the model constrains tokens, not characters."""
+
     start: int  # source tokens [start, end)
     end: int
     text: str
@@ -314,6 +320,7 @@ def term_spans(
     pieces: Sequence[str],
     offsets: Sequence[tuple[int, int]],
 ) -> list[TermSpan]:
+    """Term matches moved onto the tokenized text; a match no token range covers is dropped."""
     ranges = _token_ranges(detagged.text, pieces, offsets)
     spans = []
     for match in matches:
@@ -400,6 +407,7 @@ def piece_surfaces(pieces: Sequence[str]) -> tuple[list[str], list[bool]]:
 
 
 def decode(pieces: Sequence[str]) -> str:
+    """The text SentencePiece decodes ``pieces`` to, split as the projection splits it."""
     return "".join(piece_surfaces(pieces)[0])
 
 

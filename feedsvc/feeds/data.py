@@ -92,11 +92,14 @@ def hub_urls(settings: Settings) -> tuple[str, ...]:
 
 
 def statuses_by_language(settings: Settings) -> dict[str, tuple[VariantStatus, ...]]:
+    """Statuses each target language publishes, so queries filter per language's policy."""
     return {lang.tag: publishable(lang) for lang in settings.target_languages}
 
 
 @dataclass(frozen=True)
 class FeedRequest:
+    """One feed as requested, so the builder and the render cache key agree on what it is."""
+
     language: Language
     section_path: str | None
     fmt: str
@@ -107,10 +110,13 @@ class FeedRequest:
 
 
 class PageOutOfRange(NotFound):
+    """A feed page past the last, distinct so the view answers 404 with a feed-specific message."""
+
     pass
 
 
 def section_label(section: Section, lang: str) -> str:
+    """A section's name in ``lang``, falling back to English and then its slug, never blank."""
     return section.names.get(lang) or section.names.get(SOURCE_LANGUAGE) or section.slug
 
 
@@ -124,6 +130,7 @@ def feed_title(site: str, sections: dict[str, Section], section_path: str | None
 
 
 def breadcrumb(sections: dict[str, Section], path: str, lang: str) -> str:
+    """A section's ancestry as labels ("News › World"), for feed subtitles and page headers."""
     parts = path.split("/")
     labels = [
         section_label(sections["/".join(parts[:n])], lang)
@@ -135,6 +142,7 @@ def breadcrumb(sections: dict[str, Section], path: str, lang: str) -> str:
 
 @functools.lru_cache(maxsize=256)
 def language_name(tag: str, in_language: str) -> str:
+    """A language's name as written in ``in_language``, for feed titles and language menus."""
     locale = Locale.parse(babel_locale(in_language))
     return Locale.parse(babel_locale(tag)).get_display_name(locale) or tag
 
@@ -157,6 +165,7 @@ class FeedBuilder:
         }
 
     def feed(self, request: FeedRequest) -> Feed:
+        """The feed model of one request; PageOutOfRange past the last page."""
         lang = request.language
         statuses = shown_statuses(lang, request.only_reviewed)
         page = self.store.feeds.page(
@@ -230,6 +239,7 @@ class FeedBuilder:
         return title, gettext("Latest news in %(section)s", section=crumb)
 
     def feed_title(self, section_path: str | None, lang: str) -> str:
+        """The title of a feed of this site, as feeds and OPML outlines must show it alike."""
         return feed_title(self.settings.site_name, self.sections, section_path, lang)
 
     def _paging(self, request: FeedRequest, pages: int) -> Paging:

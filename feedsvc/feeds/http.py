@@ -55,6 +55,7 @@ class Rendered:
         self.http_last_modified_at = self.last_modified.astimezone(UTC).replace(microsecond=0)
 
     def encoded(self, encoding: str) -> bytes:
+        """The body compressed for ``encoding``, made once per render and reused by every reader."""
         if encoding not in self.compressed:
             if encoding == "gzip":
                 self.compressed[encoding] = gzip.compress(self.body, compresslevel=6, mtime=0)
@@ -109,7 +110,9 @@ class SharedRenders(Protocol):
 
     def get_or_render(
         self, key: Hashable, render: Callable[[], Rendered], document: Hashable = None
-    ) -> Rendered: ...
+    ) -> Rendered:
+        """The cached render for ``key``, or ``render()`` made by one process while others wait."""
+        ...
 
     def recent(self, document: Hashable, within: float) -> tuple[Rendered, float] | None:
         """Any process's newest render of ``document`` and its age, if younger than
@@ -230,6 +233,7 @@ class RenderCache:
         return previous if waiting or time.monotonic() - made_at < self.grace else None
 
     def clear(self) -> None:
+        """Forgets every render and grace entry, so the next request renders afresh (tests)."""
         with self._lock:
             self._items.clear()
             self._latest.clear()
@@ -243,6 +247,7 @@ def _best_encoding(accept_encoding: str) -> str | None:
 
 
 def negotiate_encoding(request: Request) -> str | None:
+    """The compression to answer with (br, gzip or None) from the request's Accept-Encoding."""
     return _best_encoding(request.environ.get("HTTP_ACCEPT_ENCODING", ""))
 
 

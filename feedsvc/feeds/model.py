@@ -18,6 +18,8 @@ PROVENANCE_SCHEME = "https://feedsvc.example/ns/provenance"
 
 
 class Provenance(StrEnum):
+    """How an entry's text came to be, so readers can tell machine output from reviewed text."""
+
     ORIGINAL = "original"
     MACHINE = "machine-translated"
     HUMAN = "human-reviewed"
@@ -28,6 +30,8 @@ class Provenance(StrEnum):
 
 @dataclass(frozen=True)
 class Link:
+    """A feed or entry link, in the terms Atom, RSS and JSON Feed all map from."""
+
     href: str
     rel: str = "alternate"
     type: str | None = None
@@ -37,6 +41,8 @@ class Link:
 
 @dataclass(frozen=True)
 class Category:
+    """An entry category (a tag or section), in the terms every feed format maps from."""
+
     term: str
     scheme: str | None = None
     label: str | None = None
@@ -44,6 +50,8 @@ class Category:
 
 @dataclass(frozen=True)
 class Image:
+    """An entry's lead image, with the media type enclosures must declare."""
+
     url: str
     media_type: str
 
@@ -63,6 +71,8 @@ class Translation:
 
 @dataclass(frozen=True)
 class FeedEntry:
+    """One article in one language, format-neutral, so every renderer shows the same entry."""
+
     id: str
     title: str
     url: str  # the article page in the feed's language
@@ -83,6 +93,8 @@ class FeedEntry:
 
 @dataclass(frozen=True)
 class Paging:
+    """RFC 5005 paging links, so readers can walk a feed's archive pages."""
+
     first: str
     last: str
     previous: str | None = None
@@ -91,6 +103,8 @@ class Paging:
 
 @dataclass(frozen=True)
 class Feed:
+    """One feed page, format-neutral: Atom, RSS and JSON Feed all render from it."""
+
     id: str
     title: str
     subtitle: str
@@ -124,6 +138,8 @@ class Outline:
 
 @dataclass(frozen=True)
 class Opml:
+    """An OPML subscription list, so readers can subscribe to many feeds at once."""
+
     title: str
     owner: str
     date_modified: datetime

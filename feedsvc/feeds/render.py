@@ -275,6 +275,7 @@ def xml_1_0(render: Callable[[T], bytes]) -> Callable[[T], bytes]:
 
 @xml_1_0
 def render_atom(feed: Feed) -> bytes:
+    """The feed as Atom 1.0, the format with the richest metadata for translations."""
     fg = _generator(feed)
     # The feed's first alternate is its HTML page: readers that take the first alternate
     # as the site link (rss-parser, @rowanmanning/feed-parser) must not land on a feed.
@@ -288,6 +289,7 @@ def render_atom(feed: Feed) -> bytes:
 
 @xml_1_0
 def render_rss(feed: Feed) -> bytes:
+    """The feed as RSS 2.0, for the readers that handle nothing else well."""
     fg = _generator(feed)
     fg.description(_html_text(feed.subtitle))  # readers parse <description> as HTML
     links = _feed_links(feed, MEDIA_TYPES["rss"])
@@ -349,6 +351,7 @@ def _json_item(entry: FeedEntry) -> dict[str, Any]:
 
 
 def render_json(feed: Feed) -> bytes:
+    """The feed as JSON Feed 1.1, for clients that would rather not parse XML."""
     document: dict[str, Any] = {
         "version": JSON_FEED_VERSION,
         "title": feed.title,
@@ -391,6 +394,7 @@ def _outline(parent: etree._Element, outline: Outline) -> None:
 
 @xml_1_0
 def render_opml(opml: Opml) -> bytes:
+    """The OPML document, for readers that import a list of feeds."""
     root = etree.Element("opml", {"version": "2.0"})
     head = etree.SubElement(root, "head")
     etree.SubElement(head, "title").text = opml.title

@@ -62,6 +62,7 @@ class Scopes:
 
     @property
     def root_version(self) -> int:
+        """The site scope's version, bumped by every change: what the watcher compares."""
         return self.scope("")[0]
 
 
@@ -90,6 +91,7 @@ class ScopeSnapshot:
         self._thread: threading.Thread | None = None
 
     def current(self) -> Scopes:
+        """The scopes, reloaded only after a change (or a fork), so most requests skip the query."""
         state = self._state
         if state is not None and self._loaded == self._wanted and self._pid == os.getpid():
             return state
@@ -101,6 +103,7 @@ class ScopeSnapshot:
             self._wanted += 1
 
     def reload(self) -> Scopes:
+        """Reads the scopes now, starting this process's change watcher on first use."""
         with self._lock:
             if self._pid != os.getpid():  # first use in this process (or after a fork)
                 self._pid = os.getpid()
@@ -273,6 +276,7 @@ def watch_sessions(factory: sessionmaker[Session], snapshot: ScopeSnapshot) -> N
 
 
 def init_app(app: Flask, database: Database, poll_seconds: float) -> ScopeSnapshot:
+    """Gives the app a scope snapshot that every database session's commits invalidate."""
     snapshot = ScopeSnapshot(database.engine, poll_seconds)
     for factory in (database.sessions, database.writer_sessions):
         watch_sessions(factory, snapshot)

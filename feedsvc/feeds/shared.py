@@ -79,6 +79,7 @@ class RedisRenders:
     def get_or_render(
         self, key: Hashable, render: Callable[[], Rendered], document: Hashable = None
     ) -> Rendered:
+        """The render from Redis, or made under a Redis lock so one process renders per key."""
         name = self._name(key)
         entry, lock = f"{self.prefix}render:{name}", f"{self.prefix}lock:{name}"
         try:

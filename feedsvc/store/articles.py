@@ -28,13 +28,18 @@ def comparable(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class ArticleFilter:
+    """Which articles a listing or export reads, so API pages and JSONL exports share one query."""
+
     section_path: str | None = None  # the section and its subsections
     since: datetime | None = None  # changed (updated or deleted) at or after
     include_deleted: bool = False
 
 
 class Articles(Repository):
+    """Article rows as domain objects, so callers never hold ORM state across transactions."""
+
     def get(self, article_id: int) -> Article:
+        """One article or NotFound, so API views answer 404 without checking for None."""
         found = self.many([article_id])
         if article_id not in found:
             raise NotFound(f"no article with id {article_id}")
@@ -55,21 +60,25 @@ class Articles(Repository):
         return {row.id: rows.article_columns(row) for row in found}
 
     def by_external_id(self, external_id: str) -> Article | None:
+        """The article a publisher's id names, so a re-import updates it, not duplicates it."""
         row = self.session.scalar(select(ArticleRow).where(ArticleRow.external_id == external_id))
         return rows.article(row) if row else None
 
     def by_external_ids(self, external_ids: Iterable[str]) -> dict[str, Article]:
+        """Articles by publisher id in one query, so a bulk import batch avoids a query per line."""
         ids = list(set(external_ids))
         found = self.session.scalars(select(ArticleRow).where(ArticleRow.external_id.in_(ids)))
         return {row.external_id: rows.article(row) for row in found}
 
     def slug_taken(self, slug: str, except_id: int | None = None) -> bool:
+        """Whether another article holds the slug, since slugs are unique URLs across the site."""
         query = select(ArticleRow.id).where(ArticleRow.slug == slug)
         if except_id is not None:
             query = query.where(ArticleRow.id != except_id)
         return self.session.scalar(query) is not None
 
     def slugs_starting_with(self, prefix: str) -> set[str]:
+        """Slugs in use with this prefix, so a new slug can take the first free numbered suffix."""
         # A range, not LIKE: it uses the unique index on slug (slugs are ASCII).
         query = select(ArticleRow.slug).where(
             ArticleRow.slug >= prefix, ArticleRow.slug < prefix + "\x7f"
@@ -77,6 +86,7 @@ class Articles(Repository):
         return set(self.session.scalars(query))
 
     def page(self, where: ArticleFilter, page: int, per_page: int) -> Page[Article]:
+        """Articles newest first, or in change order with ``since`` so a sync misses none."""
         query = filtered(select(ArticleRow), where)
         total = self.session.scalar(filtered(select(func.count(ArticleRow.id)), where)) or 0
         order = (
@@ -207,6 +217,7 @@ class Articles(Repository):
 
 
 def filtered(query: Select[Any], where: ArticleFilter) -> Select[Any]:
+    """Applies an ArticleFilter, so the page query and its count always agree."""
     if where.section_path is not None:
         query = query.join(SectionRow, SectionRow.id == ArticleRow.section_id).where(
             or_(

@@ -71,6 +71,8 @@ class _Deferred:
 
 
 class Feeds(Repository):
+    """Keeps the stored feed entries and scope versions in step with articles and variants."""
+
     _deferred: _Deferred | None = None
 
     @contextmanager

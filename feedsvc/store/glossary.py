@@ -17,7 +17,10 @@ from .base import Repository
 
 
 class Glossary(Repository):
+    """Glossary terms; every change bumps the feeds, since terms change published translations."""
+
     def terms(self, source_lang: str, target_lang: str) -> list[GlossaryTerm]:
+        """A language pair's terms in source order, as the engine and the review UI apply them."""
         found = self.session.scalars(
             select(GlossaryRow)
             .where(GlossaryRow.source_lang == source_lang, GlossaryRow.target_lang == target_lang)
@@ -26,6 +29,7 @@ class Glossary(Repository):
         return [rows.term(row) for row in found]
 
     def get(self, term_id: int) -> GlossaryTerm:
+        """One term or NotFound, so API views answer 404 without checking for None."""
         return rows.term(self._row(term_id))
 
     def add(
@@ -37,6 +41,7 @@ class Glossary(Repository):
         do_not_translate: bool,
         now: datetime,
     ) -> GlossaryTerm:
+        """Adds a term (Conflict on a duplicate source) and bumps the feeds it may change."""
         row = GlossaryRow(
             source_lang=source_lang,
             target_lang=target_lang,
@@ -59,6 +64,7 @@ class Glossary(Repository):
         do_not_translate: bool,
         now: datetime,
     ) -> GlossaryTerm:
+        """Edits a term (Conflict on a duplicate source) and bumps the feeds it may change."""
         row = self._row(term_id)
 
         def change() -> None:
@@ -74,6 +80,7 @@ class Glossary(Repository):
         return rows.term(row)
 
     def delete(self, term_id: int, now: datetime) -> None:
+        """Removes a term, NotFound if a concurrent writer got there first, and bumps the feeds."""
         try:
             with self.session.begin_nested():
                 self.session.delete(self._row(term_id))

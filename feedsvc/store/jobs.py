@@ -27,6 +27,8 @@ class LeaseLost(Exception):
 
 
 class Jobs(Repository):
+    """The translation job queue in the database, leased so a crashed worker's job runs again."""
+
     def enqueue(self, article_id: int, lang: str, revision: int, now: datetime) -> int | None:
         """A job for this (article revision, language) unless one exists; its id, or None."""
         return self.session.scalar(
@@ -98,12 +100,14 @@ class Jobs(Repository):
         )
 
     def get(self, job_id: int) -> Job:
+        """One job or NotFound, so API views answer 404 without checking for None."""
         row = self.session.get(JobRow, job_id) if rows.storable_id(job_id) else None
         if row is None:
             raise NotFound(f"no job with id {job_id}")
         return rows.job(row)
 
     def latest(self, article_id: int, lang: str) -> Job | None:
+        """The newest job of (article, language): what a translation's status reports."""
         row = self.session.scalar(
             select(JobRow)
             .where(JobRow.article_id == article_id, JobRow.lang == lang)
@@ -113,6 +117,7 @@ class Jobs(Repository):
         return rows.job(row) if row else None
 
     def all(self, status: JobStatus | None = None) -> list[Job]:
+        """Every job, optionally of one status, in queue order: for tests and operators."""
         query = select(JobRow).order_by(JobRow.id)
         if status is not None:
             query = query.where(JobRow.status == status.value)

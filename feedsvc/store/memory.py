@@ -14,6 +14,7 @@ from .base import Repository
 
 
 def normalized(text: str) -> str:
+    """Collapses whitespace, so reflowed source text still hits the translation memory."""
     return " ".join(text.split())
 
 
@@ -23,6 +24,8 @@ def source_hash(text: str) -> str:
 
 
 class Memory(Repository):
+    """Translation memory: approved targets reused for identical source text."""
+
     def matches(self, source_lang: str, target_lang: str, hashes: Iterable[str]) -> dict[str, str]:
         """Approved targets by source hash; each hit is counted as a use."""
         wanted = list(set(hashes))

@@ -60,6 +60,7 @@ def upsert_insert(session: Session, table: Table | type[Any]) -> PostgresqlInser
 
 
 def is_postgresql(session: Session) -> bool:
+    """Whether the session talks to PostgreSQL, for the locks and queries SQLite lacks."""
     return session.get_bind().dialect.name == "postgresql"
 
 
@@ -101,6 +102,7 @@ def section(row: SectionRow | Any, names: dict[str, str] | None = None) -> Secti
 
 
 def article(row: ArticleRow) -> Article:
+    """An article from its ORM row, detached so it outlives the session."""
     return _copy(Article, row, section_path=row.section.path, tags=tuple(row.tags or ()))
 
 
@@ -110,10 +112,12 @@ def article_columns(row: Any) -> Article:
 
 
 def variant(row: VariantRow | Any) -> Variant:
+    """A variant from its ORM or Core row, with its enums parsed."""
     return _copy(Variant, row, origin=VariantOrigin(row.origin), status=VariantStatus(row.status))
 
 
 def segment(row: SegmentRow) -> StoredSegment:
+    """A segment from its ORM row, with its enums and JSON columns copied out."""
     return _copy(
         StoredSegment,
         row,
@@ -146,12 +150,15 @@ def segment_values(state: StoredSegment) -> dict[str, Any]:
 
 
 def job(row: JobRow) -> Job:
+    """A job from its ORM row, with its status parsed."""
     return _copy(Job, row, status=JobStatus(row.status))
 
 
 def term(row: GlossaryRow) -> GlossaryTerm:
+    """A glossary term from its ORM row, detached so it outlives the session."""
     return _copy(GlossaryTerm, row)
 
 
 def token(row: ApiTokenRow) -> ApiToken:
+    """An API token from its ORM row, with its role parsed."""
     return _copy(ApiToken, row, role=Role(row.role), languages=tuple(row.languages or ()))

@@ -14,11 +14,15 @@ from .base import Repository
 
 @dataclass(frozen=True)
 class ScopeVersion:
+    """A feed scope's version and when it changed: the ETag and Last-Modified of its feeds."""
+
     version: int
     changed_at: datetime
 
 
 class Scopes(Repository):
+    """Feed scope versions, read by the render caches and the publisher to spot stale output."""
+
     def versions(self) -> dict[str, ScopeVersion]:
         """Section path ('' = the whole site) → its version; a path never touched is absent
         (version 0). Paths of moved or deleted sections stay: their files must go."""

@@ -20,11 +20,14 @@ Lock = Literal["share", "update"] | None
 
 
 class Sections(Repository):
+    """Sections and their names, cached per unit of work since every page reads them."""
+
     def __init__(self, store: Store) -> None:
         super().__init__(store)
         self._rows: dict[str, SectionRow] = {}  # path → row, for this unit of work
 
     def all(self) -> list[Section]:
+        """Every section with its names, read as plain columns since every render needs them."""
         # Plain columns, not ORM objects: every feed render and page reads them all.
         names: dict[int, dict[str, str]] = {}
         for section_id, lang, name in self.session.execute(
@@ -36,9 +39,11 @@ class Sections(Repository):
         return [rows.section(row, names.get(row.id, {})) for row in found]
 
     def get(self, path: str) -> Section:
+        """One section or NotFound, so API views answer 404 without checking for None."""
         return rows.section(self.row(path))
 
     def exists(self, path: str) -> bool:
+        """Whether a section exists, for callers that branch instead of answering 404."""
         try:
             self.row(path)
         except NotFound:
@@ -55,6 +60,7 @@ class Sections(Repository):
         return self.session.scalar(query)
 
     def add(self, path: str, names: dict[str, str], now: datetime) -> Section:
+        """Creates a section under an existing parent (Conflict if taken), retiring an old alias."""
         parent_path, _, _ = path.rpartition("/")
         parent = self.row(parent_path, lock="share") if parent_path else None
         row = SectionRow(
@@ -75,6 +81,7 @@ class Sections(Repository):
         return rows.section(row)
 
     def rename(self, path: str, names: dict[str, str], now: datetime) -> Section:
+        """Merges new display names and bumps the subtree's feeds, whose titles show them."""
         row = self.row(path, lock="update")
         existing = {name.lang: name for name in row.names}
         for lang, name in names.items():

@@ -39,6 +39,8 @@ class FileSummary:
 
 @dataclass(frozen=True)
 class NewsRow:
+    """One article of a Google News sitemap: what its <url> element needs, and no more."""
+
     article_id: int
     slug: str
     title: str
@@ -51,6 +53,8 @@ def _newest(*moments: datetime | None) -> datetime:
 
 
 class Sitemaps(Repository):
+    """Keyset-paged sitemap queries, so a sitemap file costs only its own rows."""
+
     def _entries(self, lang: str, keys: Sequence[str], source: bool) -> Select[*tuple[Any, ...]]:
         """The published pages of ``lang`` joined to what their lastmod is made of: the
         source text's revision for the source language, else the shared fields' and the

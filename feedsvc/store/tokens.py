@@ -20,6 +20,8 @@ def token_digest(secret: str) -> str:
 
 
 class Tokens(Repository):
+    """API tokens, stored as digests so a database leak exposes no usable secret."""
+
     def add(
         self,
         name: str,
@@ -29,6 +31,7 @@ class Tokens(Repository):
         now: datetime,
         expires_at: datetime | None = None,
     ) -> ApiToken:
+        """Stores a new token's digest and display prefix; the secret itself is never kept."""
         row = ApiTokenRow(
             name=name,
             token_hash=token_digest(secret),
@@ -44,6 +47,7 @@ class Tokens(Repository):
         return rows.token(row)
 
     def by_secret(self, secret: str) -> ApiToken | None:
+        """The token of a bearer secret, found by its digest: how API requests authenticate."""
         row = self.session.scalar(
             select(ApiTokenRow).where(ApiTokenRow.token_hash == token_digest(secret))
         )
@@ -62,14 +66,17 @@ class Tokens(Repository):
         )
 
     def all(self) -> list[ApiToken]:
+        """Every token in creation order, for the admin listing (secrets are not stored to list)."""
         found = self.session.scalars(select(ApiTokenRow).order_by(ApiTokenRow.id))
         return [rows.token(row) for row in found]
 
     def get(self, token_id: int) -> ApiToken | None:
+        """One token, or None for an unknown or unstorable id."""
         row = self.session.get(ApiTokenRow, token_id) if rows.storable_id(token_id) else None
         return rows.token(row) if row else None
 
     def revoke(self, token_id: int, now: datetime) -> ApiToken:
+        """Revokes a token (idempotent: the first revocation time stays), NotFound if unknown."""
         row = self.session.get(ApiTokenRow, token_id) if rows.storable_id(token_id) else None
         if row is None:
             raise NotFound(f"no token with id {token_id}")

@@ -45,7 +45,10 @@ class SegmentsChanged(Exception):
 
 
 class Variants(Repository):
+    """Translated variants of articles: what the feeds and pages of other languages show."""
+
     def of(self, article_ids: Sequence[int]) -> dict[int, list[Variant]]:
+        """The variants of many articles in one query, so a listing avoids a query per article."""
         found: dict[int, list[Variant]] = {article_id: [] for article_id in article_ids}
         result = self.session.scalars(
             select(VariantRow)
@@ -57,6 +60,7 @@ class Variants(Repository):
         return found
 
     def get(self, article_id: int, lang: str) -> Variant | None:
+        """The variant of (article, language), or None before its first translation."""
         row = self.session.scalar(
             select(VariantRow).where(VariantRow.article_id == article_id, VariantRow.lang == lang)
         )
@@ -140,7 +144,10 @@ class Variants(Repository):
 
 
 class Segments(Repository):
+    """Translation segments and their history: the unit translators review and approve."""
+
     def of(self, article_id: int, lang: str) -> list[StoredSegment]:
+        """A variant's segments in text order, re-read so a concurrent job's writes show."""
         found = self.session.scalars(
             select(SegmentRow)
             .where(SegmentRow.article_id == article_id, SegmentRow.lang == lang)
@@ -162,6 +169,7 @@ class Segments(Repository):
         return found
 
     def get(self, article_id: int, lang: str, key: str) -> StoredSegment:
+        """One segment by key or NotFound, so API views answer 404 without checking for None."""
         return rows.segment(self._row(article_id, lang, key))
 
     def replace(
@@ -378,6 +386,7 @@ class Segments(Repository):
         return [s for s in self.of(article_id, lang) if s.id in set(ids)]
 
     def history(self, segment_id: int) -> list[HistoryEntry]:
+        """One segment's history, newest first; ``histories`` reads many in one query."""
         return self.histories([segment_id])[segment_id]
 
     def histories(self, segment_ids: Sequence[int]) -> dict[int, list[HistoryEntry]]:

@@ -25,11 +25,14 @@ PUBLISH, VERIFY, DELIVER = "publish", "verify", "deliver"
 
 
 def digest(*parts: str) -> str:
+    """A fixed-size key for a tuple of strings, so long URLs fit unique indexes."""
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
 class TopicState:
+    """What was last announced for a topic, so unchanged feeds are not pinged again."""
+
     scope: str
     signature: str
     version: int
@@ -37,6 +40,8 @@ class TopicState:
 
 @dataclass(frozen=True)
 class Subscription:
+    """A hub subscriber of one topic, as content distribution reads it."""
+
     id: int
     topic: str
     callback: str
@@ -47,6 +52,8 @@ class Subscription:
 
 @dataclass(frozen=True)
 class WebSubJob:
+    """A queued hub task (verify, deliver or ping), as the WebSub sweep runs it."""
+
     id: int
     kind: str
     target: str
@@ -87,7 +94,10 @@ def _subscription(row: WebSubSubscriptionRow) -> Subscription:
 class WebSub(Repository):
     # -- topics ---------------------------------------------------------------------
 
+    """Topics, subscriptions and the retrying job queue of the built-in WebSub hub."""
+
     def topics(self) -> dict[str, TopicState]:
+        """Every topic's last announced state, so a sweep pings only the feeds that changed."""
         found = self.session.execute(
             select(
                 WebSubTopicRow.topic,
@@ -200,6 +210,7 @@ class WebSub(Repository):
             )
 
     def jobs(self, status: str | None = None, kind: str | None = None) -> list[WebSubJob]:
+        """Hub jobs, optionally filtered, in queue order: for tests and operators."""
         query = select(WebSubJobRow).order_by(WebSubJobRow.id)
         if status is not None:
             query = query.where(WebSubJobRow.status == status)
@@ -348,6 +359,7 @@ class WebSub(Repository):
     # -- subscriptions --------------------------------------------------------------
 
     def subscription(self, topic: str, callback: str) -> Subscription | None:
+        """The subscription of (topic, callback), or None: what a re-subscribe updates."""
         row = self.session.scalar(
             select(WebSubSubscriptionRow).where(
                 WebSubSubscriptionRow.key == digest(topic, callback)
@@ -365,6 +377,7 @@ class WebSub(Repository):
         return [_subscription(row) for row in found]
 
     def subscriptions(self) -> list[Subscription]:
+        """Every subscription in creation order: for tests and operators."""
         found = self.session.scalars(
             select(WebSubSubscriptionRow).order_by(WebSubSubscriptionRow.id)
         )
@@ -405,6 +418,7 @@ class WebSub(Repository):
         )
 
     def unsubscribe(self, topic: str, callback: str) -> bool:
+        """Removes a subscription; False if there was none, as a verified unsubscribe may race."""
         matched = self.changed(
             delete(WebSubSubscriptionRow)
             .where(WebSubSubscriptionRow.key == digest(topic, callback))
@@ -413,6 +427,7 @@ class WebSub(Repository):
         return matched == 1
 
     def purge_expired(self, now: datetime) -> int:
+        """Drops subscriptions whose lease ran out, so no content goes to them; how many."""
         matched = self.changed(
             delete(WebSubSubscriptionRow)
             .where(WebSubSubscriptionRow.expires_at <= now)
@@ -421,12 +436,14 @@ class WebSub(Repository):
         return matched
 
     def count_for_topic(self, topic: str) -> int:
+        """Subscribers of a topic, to cap them so one topic cannot exhaust the hub."""
         return (
             self.session.scalar(select(func.count()).where(WebSubSubscriptionRow.topic == topic))
             or 0
         )
 
     def count_for_host(self, host: str) -> int:
+        """Subscriptions per callback host, to cap them so one host cannot exhaust the hub."""
         return (
             self.session.scalar(
                 select(func.count()).where(WebSubSubscriptionRow.callback_host == host)

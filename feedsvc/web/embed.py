@@ -54,6 +54,8 @@ class BadOption(ValueError):
 
 @dataclass(frozen=True)
 class EmbedOptions:
+    """A widget's query options, validated once so the cache key and the page agree."""
+
     limit: int = DEFAULT_LIMIT
     images: bool = False
     summary: bool = False
@@ -184,12 +186,14 @@ def _embed(scope: Scope) -> Response:
 @bp.get("/<lang:lang_tag>/embed")
 @frame_policy_from_settings
 def site_embed(lang_tag: str) -> Response:
+    """The whole site's widget, for partners who show every section's latest articles."""
     return _embed(resolve(lang_tag))
 
 
 @bp.get("/<lang:lang_tag>/<section:section_path>/embed")
 @frame_policy_from_settings
 def section_embed(lang_tag: str, section_path: str) -> Response:
+    """One section's widget, for partners who show only that section."""
     return _embed(resolve(lang_tag, section_path))
 
 
@@ -209,6 +213,7 @@ def widget_script() -> Response:
 
 
 def embed_url(base: str, lang_tag: str, section_path: str | None, **query: str) -> str:
+    """A widget's URL, as the embed docs and snippets must spell it."""
     suffix = "&".join(f"{name}={value}" for name, value in query.items())
     return (
         urls.section_page_url(base, lang_tag, section_path)

@@ -26,6 +26,8 @@ def unreachable(exc: BaseException) -> bool:
 
 
 def register(app: Flask, api_prefix: str) -> None:
+    """Turns an unreachable database into a 503 with Retry-After rather than a 500."""
+
     @app.errorhandler(DBAPIError)
     def database_fault(exc: DBAPIError) -> Response | tuple[str, int, dict[str, str]]:
         if not unreachable(exc):

@@ -114,10 +114,12 @@ def feed_key(self_url: str, scope: ScopeState) -> Hashable:
 
 
 def opml_document(languages: Sequence[Language], leaves_only: bool) -> tuple[Hashable, ...]:
+    """What identifies an OPML list across versions, so stale renders can fill the grace window."""
     return ("opml", tuple(language.tag for language in languages), leaves_only)
 
 
 def opml_key(languages: Sequence[Language], leaves_only: bool, scope: ScopeState) -> Hashable:
+    """The OPML render cache key: its document at a site version, so any change misses."""
     version, changed_at = scope
     return (*opml_document(languages, leaves_only), version, changed_at.timestamp())
 
@@ -176,11 +178,13 @@ def _serve(scope: Scope, fmt: str) -> Response:
 
 @bp.get(f"/<lang:lang_tag>/feed.{FORMAT}")
 def site_feed(lang_tag: str, fmt: str) -> Response:
+    """The whole site's feed in one language and format, the feed most readers follow."""
     return _serve(resolve(lang_tag), fmt)
 
 
 @bp.get(f"/<lang:lang_tag>/<section:section_path>/feed.{FORMAT}")
 def section_feed(lang_tag: str, section_path: str, fmt: str) -> Response:
+    """One section's feed (subsections included), for readers who follow a single topic."""
     return _serve(resolve(lang_tag, section_path), fmt)
 
 
@@ -204,11 +208,13 @@ def _opml(languages: list[Language]) -> Response:
 
 @bp.get("/feeds.opml")
 def all_opml() -> Response:
+    """Every language's feeds in one OPML list, for readers who want them all."""
     return _opml(list(current_settings().languages))
 
 
 @bp.get("/<lang:lang_tag>/feeds.opml")
 def language_opml(lang_tag: str) -> Response:
+    """One language's feeds as an OPML list, to subscribe to all its sections at once."""
     return _opml([resolve(lang_tag).language])
 
 

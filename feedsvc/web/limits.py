@@ -50,6 +50,8 @@ def storage_uri(redis_url: str | None) -> str:
 
 @dataclass(frozen=True)
 class Rules:
+    """The configured rate limits, parsed once at start-up rather than per request."""
+
     sign_in_ip: RateLimitItem
     sign_in_token: RateLimitItem
     auth_failures: RateLimitItem
@@ -128,6 +130,7 @@ class Limits:
         )
 
     def sign_in_failed(self, name: str) -> None:
+        """Counts a failed review sign-in against the IP and the token name, to slow guessing."""
         self.hit(self.rules.sign_in_ip, "sign-in-ip", client_ip())
         if name:
             self.hit(self.rules.sign_in_token, "sign-in-token", name)
@@ -137,6 +140,7 @@ class Limits:
         return self.blocked(self.rules.auth_failures, "auth-ip", client_ip())
 
     def auth_failed(self) -> None:
+        """Counts a failed bearer authentication against the IP, to slow token guessing."""
         self.hit(self.rules.auth_failures, "auth-ip", client_ip())
 
     def write(self, token_id: int) -> int | None:
@@ -145,6 +149,7 @@ class Limits:
 
 
 def init_app(app: Flask, settings: Settings) -> Limits:
+    """Sets up the app's rate limits, trusting X-Forwarded-For only from configured proxies."""
     if settings.proxy_hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops)  # type: ignore[method-assign]
     limits = Limits(app, settings)

@@ -80,6 +80,7 @@ class Reply:
     headers: Mapping[str, str] = field(default_factory=dict)  # name: description
 
     def document(self) -> JSON:
+        """The response object of the document: its schema reference, content and headers."""
         reply: JSON = {"description": self.description}
         if self.model is not None:
             reply["content"] = _json(self.model)
@@ -104,6 +105,7 @@ class Parameter:
     required: bool = False
 
     def document(self) -> JSON:
+        """The parameter object of the document, its description included only when given."""
         parameter: JSON = {
             "name": self.name,
             "in": self.location,
@@ -152,6 +154,7 @@ class Operation:
         return operation
 
     def models(self) -> Iterable[tuple[type[BaseModel], JsonSchemaMode]]:
+        """The models the operation uses, each with the schema mode (input or output) it needs."""
         if self.body is not None:
             yield self.body, "validation"
         for reply in self.replies:

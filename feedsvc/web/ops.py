@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 @bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
+    """For load balancers: 200 when the database and the job queue answer, 503 otherwise."""
     try:
         database().ping()
     except SQLAlchemyError as exc:
@@ -32,4 +33,5 @@ def healthz() -> tuple[Response, int]:
 
 @bp.get("/metrics")
 def metrics() -> Response:
+    """Prometheus metrics, for monitoring scrapes."""
     return current_app.extensions[METRICS].exposition()  # type: ignore[no-any-return]

@@ -36,11 +36,13 @@ class CookieSessions(SecureCookieSessionInterface):
     (Flask works out the cookie's attributes first, then does nothing)."""
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        """Skips decoding when no session cookie was sent, as most public requests send none."""
         if "HTTP_COOKIE" not in request.environ or self.get_cookie_name(app) not in request.cookies:
             return self.session_class()
         return super().open_session(app, request)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        """Skips saving a session nothing touched, so public pages set no cookie."""
         if session or session.modified or session.accessed:
             super().save_session(app, session, response)
 

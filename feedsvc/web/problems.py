@@ -83,6 +83,7 @@ def problem(
     errors: list[FieldError] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
+    """An RFC 9457 problem response, so every API error has one machine-readable shape."""
     body: dict[str, object] = {
         "type": PROBLEM_TYPE_BASE + _SLUGS.get(status, str(status)),
         "title": _TITLES.get(status, "Error"),

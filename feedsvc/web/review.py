@@ -87,6 +87,7 @@ SESSION_GENERATION_KEY = "review_session_generation"  # sign-out raises the toke
 
 
 def store() -> Store:
+    """The request's store, for the review views."""
     return Store(request_session())
 
 
@@ -124,6 +125,7 @@ def language_for(tag: str) -> Language:
 
 
 def my_languages() -> list[Language]:
+    """The languages the signed-in reviewer may work on: all for admins, else their token's."""
     settings = current_app.extensions["feedsvc.settings"]
     return [
         lang
@@ -133,6 +135,7 @@ def my_languages() -> list[Language]:
 
 
 def context(**values: Any) -> dict[str, Any]:
+    """Template values every review page needs, plus the view's own."""
     return {
         "reviewer": g.reviewer,
         "languages": my_languages(),
@@ -143,6 +146,7 @@ def context(**values: Any) -> dict[str, Any]:
 
 @bp.get("/")
 def sign_in() -> str | Response:
+    """The token sign-in form, or home for a reviewer already signed in."""
     if session.get(SESSION_KEY):
         return redirect(url_for("review.home"))
     return render_template(
@@ -211,6 +215,7 @@ def sign_out() -> Response:
 @bp.get("/home")
 @signed_in
 def home() -> Response:
+    """Sends the reviewer to the queue of their first language, 403 if they have none."""
     languages = my_languages()
     if not languages:
         abort(403)
@@ -282,6 +287,7 @@ def editor_filters() -> dict[str, str]:
 
 
 def shown(row: dict[str, Any], filters: dict[str, str]) -> bool:
+    """Whether an editor row passes the status, origin and QA check filters chosen."""
     segment: StoredSegment = row["segment"]
     status = filters.get("status")
     if status == "changed" and not segment.source_changed:
@@ -340,6 +346,7 @@ def editor_rows(
 
 
 def publication_label(st: Store, language: Language, article_id: int) -> str:
+    """How the article shows in this language now, so reviewers know what readers see."""
     variant = st.variants.get(article_id, language.tag)
     if variant is None or variant.status not in publishable(language):
         return _("Not published yet")
@@ -377,6 +384,7 @@ def render_editor(
     status: int = 200,
     **changes: Any,
 ) -> tuple[str, int]:
+    """The article editor page, with ``changes`` (errors, typed text) carried into its rows."""
     st = store()
     article = article_or_abort(st, article_id)
     rows = editor_rows(st, language, article, **changes)
@@ -413,6 +421,7 @@ def render_editor(
 def skipped_item(
     rows: list[dict[str, Any]], segment: StoredSegment, found: list[qa.Issue]
 ) -> dict[str, Any]:
+    """Why a bulk approval skipped a segment, with its position, so the reviewer can find it."""
     row = next(r for r in rows if r["segment"].key == segment.key)
     messages = [qa_message(issue) for issue in found]
     if segment.source_changed:
@@ -423,6 +432,7 @@ def skipped_item(
 @bp.get("/<lang_tag>/articles/<int:article_id>")
 @signed_in
 def editor(lang_tag: str, article_id: int) -> tuple[str, int]:
+    """The editor of one article's translation into one language."""
     return render_editor(language_for(lang_tag), article_id)
 
 
@@ -430,6 +440,7 @@ SEGMENT_ACTIONS = ("save", "approve", "reject", "dismiss")
 
 
 def wants_json() -> bool:
+    """Whether the client (the editor's script) asked for JSON rather than a page."""
     return request.accept_mimetypes.best_match(["text/html", "application/json"]) == (
         "application/json"
     )
@@ -649,6 +660,7 @@ def session_undo(article_id: int, language: Language) -> dict[str, Any] | None:
 @bp.post("/<lang_tag>/articles/<int:article_id>/undo/<batch>")
 @signed_in
 def undo_approval(lang_tag: str, article_id: int, batch: str) -> Response:
+    """Reverts a bulk approval, so one mistaken click does not publish a whole article."""
     language = language_for(lang_tag)
     work = Reviewer(store(), language, actor())
     reverted = work.undo(article_id, batch)
@@ -662,6 +674,7 @@ def undo_approval(lang_tag: str, article_id: int, batch: str) -> Response:
 @bp.get("/<lang_tag>/export.<any(po, xlf):fmt>")
 @signed_in
 def export(lang_tag: str, fmt: str) -> Response:
+    """A language's segments as a PO or XLIFF file, for translators working offline."""
     language = language_for(lang_tag)
     raw, raw_after = request.args.get("article"), request.args.get("after")
     article, after = ascii_int(raw), ascii_int(raw_after)
@@ -681,6 +694,7 @@ def export(lang_tag: str, fmt: str) -> Response:
 @bp.post("/<lang_tag>/import")
 @signed_in
 def import_file(lang_tag: str) -> str | tuple[str, int]:
+    """Applies an uploaded PO or XLIFF file and reports what became of each entry."""
     language = language_for(lang_tag)
     upload = request.files.get("file")
     if upload is None:
@@ -813,6 +827,7 @@ def glossary(lang_tag: str) -> str:
 @bp.post("/glossary/<lang_tag>")
 @signed_in
 def glossary_change(lang_tag: str) -> Response:
+    """Adds, edits or deletes a glossary term from the admin form."""
     language = admin_language(lang_tag)
     st = store()
     form = request.form
@@ -846,6 +861,7 @@ def glossary_change(lang_tag: str) -> Response:
 
 
 def admin_language(tag: str) -> Language:
+    """The language named in the URL, for admin-only views: 403 for anyone else."""
     if g.reviewer.role is not Role.ADMIN:
         abort(403)
     return language_for(tag)
@@ -859,6 +875,7 @@ def person(actor: str) -> str:
 
 
 def actor() -> str:
+    """How the signed-in reviewer is named in segment history, token id included."""
     return f"{g.reviewer.name} (token {g.reviewer.id})"
 
 
@@ -873,6 +890,8 @@ ERRORS_SCAN_LIMIT = 5_000  # … and at most this many per request
 
 @dataclass(frozen=True)
 class QueuePage:
+    """One page of the review queue, with what the pager and filter counts need."""
+
     items: list[QueueItem]
     more: bool  # a next page exists
     totals: dict[str, int] | None  # over every page; None when not all were looked at
@@ -888,6 +907,7 @@ def queue_page(
     order: str,
     page: int,
 ) -> QueuePage:
+    """One page of a language's review queue; the errors filter scans the QA results."""
     start = (page - 1) * QUEUE_PAGE
     lang = language.tag
     if status != "errors":

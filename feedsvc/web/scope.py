@@ -24,6 +24,7 @@ def current_settings() -> Settings:
 
 
 def current_store() -> Store:
+    """The request's store, for the public views."""
     return Store(request_session())
 
 
@@ -54,6 +55,7 @@ class Redirect(HTTPException):
         self.location = location
 
     def get_response(self, environ: object = None, scope: object = None) -> Response:
+        """Answers with the redirect itself rather than an HTML error page."""
         return redirect(self.location, 301)
 
 
@@ -66,6 +68,8 @@ def _replace_prefix(old: str, new: str) -> str:
 
 @dataclass(frozen=True)
 class Scope:
+    """The language and section a public URL resolves to."""
+
     language: Language
     section_path: str | None
 

@@ -22,6 +22,7 @@ from ..segments import Place, attribute_context
 
 
 def kind_label(kind: str) -> str:
+    """The translated name of a segment's kind, shown beside it in the editor."""
     labels = {
         "title": _("Title"),
         "summary": _("Summary"),
@@ -38,6 +39,7 @@ def kind_label(kind: str) -> str:
 
 
 def place_of(key: str, places: Mapping[str, Place]) -> Place:
+    """Where a segment sits in the article, defaulting to a paragraph for unknown keys."""
     if key in ("title", "summary"):
         return Place(key)
     return places.get(key, Place("paragraph"))
@@ -122,6 +124,7 @@ def segment_context(key: str) -> str | None:
 
 
 def numbers_message(missing: str | None, extra: str | None) -> str:
+    """The QA message for numbers that differ between source and target."""
     if missing and extra:
         return _(
             "Numbers differ: missing %(missing)s, extra %(extra)s.", missing=missing, extra=extra
@@ -181,6 +184,7 @@ def qa_message(issue: qa.Issue) -> str:
 
 
 def issue_items(found: Sequence[qa.Issue], dismissed: Sequence[str]) -> list[dict[str, Any]]:
+    """QA issues as the editor shows them, with dismissed warnings marked."""
     return [
         {
             "code": issue.code,
@@ -193,6 +197,7 @@ def issue_items(found: Sequence[qa.Issue], dismissed: Sequence[str]) -> list[dic
 
 
 def suggestion_items(segment: StoredSegment, found: Sequence[Suggestion]) -> list[dict[str, Any]]:
+    """Memory and glossary suggestions for a segment, each with a diff to its source."""
     items = [
         {
             "kind": s.kind,
@@ -231,6 +236,7 @@ def build_row(
     error: Sequence[str] = (),
     conflict: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """Everything the editor shows for one segment, shared by the page and its JSON answers."""
     place = place_of(segment.key, places)
     parts, palette = source_parts(segment)
     found = issues(segment, segment.target, terms, lang) if segment.target else []

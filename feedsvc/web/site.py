@@ -44,6 +44,8 @@ class Card:
 
 @dataclass(frozen=True)
 class Crumb:
+    """One link of a page's breadcrumb trail."""
+
     name: str
     url: str
 
@@ -126,6 +128,7 @@ def index() -> str:
 
 @bp.get("/<lang:lang_tag>/")
 def home(lang_tag: str) -> str:
+    """A language's home page: its latest articles, linked to the other languages' versions."""
     scope = resolve(lang_tag)
     settings = current_settings()
     alternates = [
@@ -145,6 +148,7 @@ def home(lang_tag: str) -> str:
 
 @bp.get("/<lang:lang_tag>/<section:section_path>/")
 def section(lang_tag: str, section_path: str) -> str:
+    """A section's page: its latest articles and its subsections."""
     scope = resolve(lang_tag, section_path)
     settings = current_settings()
     common = _common(scope)
@@ -178,6 +182,7 @@ def section(lang_tag: str, section_path: str) -> str:
 @bp.get("/<lang:lang_tag>/articles/<int:article_id>")
 @bp.get("/<lang:lang_tag>/articles/<int:article_id>/<slug>")
 def article(lang_tag: str, article_id: int, slug: str | None = None) -> str | Response:
+    """An article's page in one language, redirected to its canonical slug."""
     scope = resolve(lang_tag)
     store = current_store()
     settings = current_settings()

@@ -157,6 +157,7 @@ class Writer:
 
     @staticmethod
     def urlset(entries: Iterable[str], news: bool = False) -> bytes:
+        """A sitemap file of ``entries``, with the news namespace when it lists news."""
         namespaces = f'xmlns="{SITEMAP_NS}" xmlns:xhtml="{XHTML_NS}"'
         if news:
             namespaces += f' xmlns:news="{NEWS_NS}"'
@@ -164,6 +165,7 @@ class Writer:
         return (head + "".join(entries) + "</urlset>\n").encode()
 
     def index(self, files: Iterable[tuple[str, datetime]]) -> bytes:
+        """The sitemap index listing every sitemap file and its last change."""
         body = "".join(
             f"<sitemap><loc>{escape(loc)}</loc><lastmod>{_w3c(lastmod, self.zone)}</lastmod>"
             "</sitemap>\n"
@@ -323,11 +325,13 @@ def _serve(name: str, render: Callable[[datetime], bytes | None], timed: bool = 
 
 @bp.get("/sitemap.xml")
 def index() -> Response:
+    """The sitemap index search engines start from."""
     return _serve("index", lambda now: SitemapBuilder(current_settings()).index(now), timed=True)
 
 
 @bp.get("/sitemaps/<lang:lang_tag>-sections.xml")
 def sections(lang_tag: str) -> Response:
+    """A language's section pages, for search engines."""
     language = _language(lang_tag, "sections")
     return _serve(
         f"{language.tag}-sections",
@@ -337,6 +341,7 @@ def sections(lang_tag: str) -> Response:
 
 @bp.get("/sitemaps/<lang:lang_tag>-news.xml")
 def news(lang_tag: str) -> Response:
+    """A language's recent articles, as Google News sitemaps want them."""
     language = _language(lang_tag, "news")
     return _serve(
         f"{language.tag}-news",
@@ -347,6 +352,7 @@ def news(lang_tag: str) -> Response:
 
 @bp.get("/sitemaps/<lang:lang_tag>-<int:number>.xml")
 def articles(lang_tag: str, number: int) -> Response:
+    """One numbered file of a language's article pages, 404 past the last possible one."""
     language = _language(lang_tag, str(number))
     if number < 1 or (number - 1) * urls_per_file(current_settings()) >= MAX_ID:
         raise NotFound()

@@ -38,6 +38,7 @@ def _plain(status: int, text: str) -> Response:
 
 @bp.post(BUILTIN_HUB_PATH)
 def hub() -> Response:
+    """The built-in WebSub hub's subscribe/unsubscribe endpoint (404 when not configured)."""
     settings = current_settings()
     if BUILTIN_HUB not in settings.websub_hubs:
         abort(404)
