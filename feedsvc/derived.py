@@ -238,12 +238,29 @@ def follow(
         return Followed.UNCHANGED
     if segment.source_hash != after.source_hash:
         return Followed.UNCHANGED
+
+    def change(
+        target: str | None, status: SegmentStatus, origin: SegmentOrigin | None, action: str
+    ) -> bool:
+        """The store's versioned change of the derived segment as read in this transaction;
+        False when a person changed it in between (PostgreSQL): their work wins, and the
+        base language's translator is not refused for a segment they never saw."""
+        try:
+            store.segments.change(segment, target, status, origin, actor, action, now)
+        except PreconditionFailed:
+            log.info(
+                "derived segment changed meanwhile, left as it is article_id=%d lang=%s key=%s",
+                segment.article_id,
+                segment.lang,
+                segment.key,
+            )
+            return False
+        return True
+
     if not _is_base_of(after, segment):
         if rejected and segment.origin is SegmentOrigin.CONVERTED:
             if segment.status is not SegmentStatus.APPROVED:
-                withdrawn = _change(
-                    store, segment, None, SegmentStatus.PENDING, None, actor, WITHDRAW, now
-                )
+                withdrawn = change(None, SegmentStatus.PENDING, None, WITHDRAW)
                 return Followed.WITHDRAWN if withdrawn else Followed.KEPT
         return Followed.UNCHANGED
     text = convert(after.target or "", language.opencc)
@@ -257,54 +274,10 @@ def follow(
     if segment.target == text:
         return Followed.UNCHANGED
     if segment.origin is SegmentOrigin.CONVERTED:
-        converted = _change(
-            store,
-            segment,
-            text,
-            SegmentStatus.TRANSLATED,
-            SegmentOrigin.CONVERTED,
-            actor,
-            CONVERT,
-            now,
-        )
+        converted = change(text, SegmentStatus.TRANSLATED, SegmentOrigin.CONVERTED, CONVERT)
         return Followed.CONVERTED if converted else Followed.KEPT
     base_edited = before.status is SegmentStatus.APPROVED and before.target != after.target
     if segment.status is SegmentStatus.APPROVED and base_edited:
-        marked = _change(
-            store,
-            segment,
-            segment.target,
-            SegmentStatus.TRANSLATED,
-            segment.origin,
-            actor,
-            BASE_CHANGED,
-            now,
-        )
+        marked = change(segment.target, SegmentStatus.TRANSLATED, segment.origin, BASE_CHANGED)
         return Followed.MARKED if marked else Followed.KEPT
     return Followed.KEPT
-
-
-def _change(
-    store: Store,
-    segment: StoredSegment,
-    target: str | None,
-    status: SegmentStatus,
-    origin: SegmentOrigin | None,
-    actor: str,
-    action: str,
-    now: datetime,
-) -> bool:
-    """The store's versioned change of a derived segment as read in this transaction; False
-    when a person changed it in between (PostgreSQL): their work wins, and the base
-    language's translator is not refused for a segment they never saw."""
-    try:
-        store.segments.change(segment, target, status, origin, actor, action, now)
-    except PreconditionFailed:
-        log.info(
-            "derived segment changed meanwhile, left as it is article_id=%d lang=%s key=%s",
-            segment.article_id,
-            segment.lang,
-            segment.key,
-        )
-        return False
-    return True

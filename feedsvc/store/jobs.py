@@ -4,8 +4,7 @@ job another worker took over) can change nothing."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,9 +15,8 @@ from sqlalchemy.orm import aliased
 from ..db.tables import ArticleRow, JobRow
 from ..domain import Job, JobStatus, NotFound
 from . import rows
-from .base import Repository
+from .base import Backoff, LeasedQueue, ended
 
-Backoff = Callable[[int], timedelta]
 ENQUEUE_ROWS = 1000  # rows per multi-row INSERT: 7 parameters each, far below any limit
 
 
@@ -26,8 +24,12 @@ class LeaseLost(Exception):
     """The job's lease expired and another worker may own it now; stop without writing."""
 
 
-class Jobs(Repository):
+class Jobs(LeasedQueue[JobRow]):
     """The translation job queue in the database, leased so a crashed worker's job runs again."""
+
+    table = JobRow
+    queued = JobStatus.QUEUED.value
+    running = JobStatus.RUNNING.value
 
     def enqueue(self, article_id: int, lang: str, revision: int, now: datetime) -> int | None:
         """A job for this (article revision, language) unless one exists; its id, or None."""
@@ -126,13 +128,8 @@ class Jobs(Repository):
     def reclaim_expired(self, now: datetime, max_attempts: int, backoff: Backoff) -> list[int]:
         """Jobs whose worker died (lease ran out): the lost run counts as an attempt, so the
         job waits out a backoff, or ends failed after ``max_attempts``."""
-        query = select(JobRow).where(
-            JobRow.status == JobStatus.RUNNING.value, JobRow.lease_until < now
-        )
-        if rows.is_postgresql(self.session):
-            query = query.with_for_update(skip_locked=True)
         reclaimed = []
-        for row in self.session.scalars(query).all():
+        for row in self._expired(now):
             error = f"lease expired after attempt {row.attempts} (worker died or stalled)"
             values: dict[str, Any] = {"lease_owner": None, "lease_until": None}
             if row.attempts >= max_attempts:
@@ -148,7 +145,7 @@ class Jobs(Repository):
                     "run_after": now + backoff(row.attempts),
                     "last_error": error,
                 }
-            self._owned_update(row.id, row.lease_owner, values)
+            self._write_owned(row.id, row.lease_owner, values)
             reclaimed.append(row.id)
         return reclaimed
 
@@ -157,7 +154,7 @@ class Jobs(Repository):
         At most one job of an (article, language) runs at a time: a unique index on running
         jobs enforces it, the query only avoids asking for a clash."""
         running = aliased(JobRow)
-        query = select(JobRow).where(
+        query = select(JobRow.id).where(
             JobRow.status == JobStatus.QUEUED.value,
             JobRow.run_after <= now,
             ~exists().where(
@@ -171,38 +168,17 @@ class Jobs(Repository):
         if job_id is not None:
             query = query.where(JobRow.id == job_id)
         query = query.order_by(JobRow.run_after, JobRow.id).limit(1)
-        if rows.is_postgresql(self.session):
-            query = query.with_for_update(skip_locked=True)
-        candidate = self.session.scalar(query)
-        if candidate is None:
-            return None
-        owner = uuid.uuid4().hex
         try:
             with self.session.begin_nested():
-                claimed = self.changed(
-                    update(JobRow)
-                    .where(JobRow.id == candidate.id, JobRow.status == JobStatus.QUEUED.value)
-                    .values(
-                        status=JobStatus.RUNNING.value,
-                        attempts=JobRow.attempts + 1,
-                        lease_owner=owner,
-                        lease_until=now + lease,
-                        started_at=now,
-                    )
-                    .execution_options(synchronize_session=False)
-                )
+                row = self._claim(query, now, lease, started_at=now)
         except IntegrityError:  # another job of this (article, language) started meanwhile
             return None
-        if claimed != 1:
-            return None
-        row = self.session.get(JobRow, candidate.id, populate_existing=True)
-        assert row is not None
-        return rows.job(row)
+        return rows.job(row) if row else None
 
     def hold(self, job: Job, until: datetime) -> None:
         """Extend the lease as its owner, and lock the job row for this transaction, so a
         reclaim cannot slip in before the writes that follow commit."""
-        self._owned_update(job.id, job.lease_owner, {"lease_until": until})
+        self._write_owned(job.id, job.lease_owner, {"lease_until": until})
 
     def finish(
         self,
@@ -218,18 +194,9 @@ class Jobs(Repository):
         check meet on the job row, so one of them sees the other."""
         if status is JobStatus.DONE and self.store.segments.missing_text(job.article_id, job.lang):
             status, retry_at, error = JobStatus.QUEUED, now, "segments changed while it ran"
-            self._owned_update(job.id, job.lease_owner, {"attempts": 0})
-        values: dict[str, Any] = {
-            "status": status.value,
-            "last_error": error,
-            "lease_until": None,
-            "lease_owner": None,
-        }
-        if status in (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED):
-            values["finished_at"] = now
-        if retry_at is not None:
-            values["run_after"] = retry_at
-        self._owned_update(job.id, job.lease_owner, values)
+            self._write_owned(job.id, job.lease_owner, {"attempts": 0})
+        final = status in (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)
+        self._write_owned(job.id, job.lease_owner, ended(status.value, now, final, error, retry_at))
         return status
 
     def cancelled_by(self, article_id: int, revision: int) -> str | None:
@@ -258,16 +225,7 @@ class Jobs(Repository):
             )
         )
 
-    def _owned_update(self, job_id: int, owner: str | None, values: dict[str, Any]) -> None:
-        matched = self.changed(
-            update(JobRow)
-            .where(
-                JobRow.id == job_id,
-                JobRow.lease_owner == owner,
-                JobRow.status == JobStatus.RUNNING.value,
-            )
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-        if matched != 1:
+    def _write_owned(self, job_id: int, owner: str | None, values: dict[str, Any]) -> None:
+        """``_owned_update``, raising LeaseLost when the lease is no longer ``owner``'s."""
+        if not self._owned_update(job_id, owner, values):
             raise LeaseLost(f"job {job_id} is no longer held by lease {owner}")

@@ -6,8 +6,6 @@ number of workers run each job once."""
 from __future__ import annotations
 
 import hashlib
-import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,9 +15,8 @@ from sqlalchemy.exc import IntegrityError
 
 from ..db.tables import WebSubJobRow, WebSubSubscriptionRow, WebSubTopicRow
 from . import rows
-from .base import Repository
+from .base import Backoff, LeasedQueue, ended
 
-Backoff = Callable[[int], timedelta]
 PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
 PUBLISH, VERIFY, DELIVER = "publish", "verify", "deliver"
 
@@ -91,10 +88,14 @@ def _subscription(row: WebSubSubscriptionRow) -> Subscription:
     )
 
 
-class WebSub(Repository):
+class WebSub(LeasedQueue[WebSubJobRow]):
     # -- topics ---------------------------------------------------------------------
 
     """Topics, subscriptions and the retrying job queue of the built-in WebSub hub."""
+
+    table = WebSubJobRow
+    queued = PENDING
+    running = RUNNING
 
     def topics(self) -> dict[str, TopicState]:
         """Every topic's last announced state, so a sweep pings only the feeds that changed."""
@@ -243,12 +244,7 @@ class WebSub(Repository):
 
     def reclaim_expired(self, now: datetime, max_attempts: int, backoff: Backoff) -> None:
         """Jobs whose worker died mid-request: the lost run counts as an attempt."""
-        query = select(WebSubJobRow).where(
-            WebSubJobRow.status == RUNNING, WebSubJobRow.lease_until < now
-        )
-        if rows.is_postgresql(self.session):
-            query = query.with_for_update(skip_locked=True)
-        for row in self.session.scalars(query).all():
+        for row in self._expired(now):
             error = f"lease expired after attempt {row.attempts}"
             if row.attempts >= max_attempts:
                 values: dict[str, Any] = {"status": FAILED, "finished_at": now}
@@ -275,28 +271,8 @@ class WebSub(Repository):
             )
             .limit(1)
         )
-        if rows.is_postgresql(self.session):
-            query = query.with_for_update(skip_locked=True)
-        candidate = self.session.scalar(query)
-        if candidate is None:
-            return None
-        owner = uuid.uuid4().hex
-        claimed = self.changed(
-            update(WebSubJobRow)
-            .where(WebSubJobRow.id == candidate, WebSubJobRow.status == PENDING)
-            .values(
-                status=RUNNING,
-                attempts=WebSubJobRow.attempts + 1,
-                lease_owner=owner,
-                lease_until=now + lease,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        if claimed != 1:
-            return None
-        row = self.session.get(WebSubJobRow, candidate, populate_existing=True)
-        assert row is not None
-        return _job(row)
+        row = self._claim(query, now, lease)
+        return _job(row) if row else None
 
     def finish(
         self,
@@ -308,17 +284,9 @@ class WebSub(Repository):
     ) -> bool:
         """End the run as its owner; False if the lease was lost meanwhile. A job to retry
         goes back to pending, unless a newer pending copy exists (it will run anyway)."""
-        values: dict[str, Any] = {
-            "status": status,
-            "last_error": error,
-            "lease_owner": None,
-            "lease_until": None,
-        }
-        if status in (DONE, FAILED):
-            values["finished_at"] = now
+        values = ended(status, now, status in (DONE, FAILED), error, retry_at)
         if retry_at is None:
             return self._owned_update(job.id, job.lease_owner, values)
-        values["run_after"] = retry_at
         superseded = {"status": DONE, "finished_at": now, "last_error": f"{error}; superseded"}
         newer = self.session.scalar(
             select(WebSubJobRow.id).where(
@@ -342,19 +310,6 @@ class WebSub(Repository):
             .execution_options(synchronize_session=False)
         )
         return matched
-
-    def _owned_update(self, job_id: int, owner: str | None, values: dict[str, Any]) -> bool:
-        matched = self.changed(
-            update(WebSubJobRow)
-            .where(
-                WebSubJobRow.id == job_id,
-                WebSubJobRow.lease_owner == owner,
-                WebSubJobRow.status == RUNNING,
-            )
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-        return matched == 1
 
     # -- subscriptions --------------------------------------------------------------
 
