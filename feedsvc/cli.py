@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
@@ -37,6 +39,17 @@ def register_commands(app: Flask) -> None:
     """Make the commands reachable as ``flask --app feedsvc`` too."""
     for command in COMMANDS:
         app.cli.add_command(command)
+
+
+@contextmanager
+def _store(error: type[click.ClickException] = click.ClickException) -> Iterator[Store]:
+    """The store in one session: a domain error (unknown id, duplicate, bad value) rolls it
+    back and ends the command as ``error``, one line, not a traceback."""
+    with database().session() as session:
+        try:
+            yield Store(session)
+        except DomainError as exc:
+            raise error(str(exc)) from exc
 
 
 @click.group("db", help="Database schema.")
@@ -82,18 +95,15 @@ def tokens_create(role: str, languages: tuple[str, ...], name: str, expires: str
         expires_at = parse_expiry(expires, now) if expires is not None else None
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--expires") from exc
-    with database().session() as session:
-        try:
-            token, secret = issue_token(
-                Store(session),
-                name or f"{role} token",
-                Role(role),
-                languages,
-                clock=lambda: now,
-                expires_at=expires_at,
-            )
-        except DomainError as exc:
-            raise click.UsageError(str(exc)) from exc
+    with _store(click.UsageError) as store:
+        token, secret = issue_token(
+            store,
+            name or f"{role} token",
+            Role(role),
+            languages,
+            clock=lambda: now,
+            expires_at=expires_at,
+        )
     langs = f" languages={','.join(token.languages)}" if token.languages else ""
     until = f" expires={token.expires_at.isoformat()}" if token.expires_at else ""
     click.echo(
@@ -125,11 +135,8 @@ def tokens_list() -> None:
 def tokens_revoke(token_id: int) -> None:
     from .articles import utcnow
 
-    with database().session() as session:
-        try:
-            Store(session).tokens.revoke(token_id, utcnow())
-        except DomainError as exc:
-            raise click.ClickException(str(exc)) from exc
+    with _store() as store:
+        store.tokens.revoke(token_id, utcnow())
     click.echo(f"token {token_id} revoked")
 
 
@@ -323,18 +330,10 @@ def glossary_add(source: str, target: str | None, lang: str, keep: bool) -> None
 
     if not keep and not target:
         raise click.UsageError("give TARGET, or --keep for a do-not-translate term")
-    with database().session() as session:
-        try:
-            term = add_term(
-                Store(session),
-                current_app.extensions["feedsvc.settings"],
-                lang,
-                source,
-                target or source,
-                keep,
-            )
-        except DomainError as exc:
-            raise click.ClickException(str(exc)) from exc
+    with _store() as store:
+        term = add_term(
+            store, current_app.extensions["feedsvc.settings"], lang, source, target or source, keep
+        )
     click.echo(f"added term id={term.id}: {term.source_term} → {term.target_term}")
 
 
@@ -354,11 +353,8 @@ def glossary_list(lang: str) -> None:
 def glossary_remove(term_id: int) -> None:
     from .articles import utcnow
 
-    with database().session() as session:
-        try:
-            Store(session).glossary.delete(term_id, utcnow())
-        except DomainError as exc:
-            raise click.ClickException(str(exc)) from exc
+    with _store() as store:
+        store.glossary.delete(term_id, utcnow())
     click.echo(f"removed term {term_id}")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
@@ -432,6 +432,83 @@ def log_options(environ: Mapping[str, str]) -> tuple[str, str]:
     return log_format, level
 
 
+def _text(value: str, variable: str) -> str:
+    return value
+
+
+def _count_or_zero(value: str, variable: str) -> int:
+    """``0`` (none, or let the library choose) or a positive integer."""
+    return 0 if value == "0" else _positive_int(value, variable)
+
+
+def _seconds_or_zero(value: str, variable: str) -> float:
+    return _positive_seconds(value, variable, allow_zero=True)
+
+
+def _redis_url(value: str, variable: str) -> str:
+    if not value.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(f"{variable}: must start with redis://, rediss:// or unix://")
+    return value
+
+
+def _worker(value: str, variable: str) -> str:
+    if value not in ("thread", "none"):
+        raise ConfigError(f"{variable}: must be 'thread' or 'none'")
+    return value
+
+
+def _engine_device(value: str, variable: str) -> str:
+    if value not in ("cpu", "cuda", "auto"):
+        raise ConfigError(f"{variable}: must be cpu, cuda or auto")
+    return value
+
+
+# Settings read from FEEDSVC_<FIELD> (the field's name in upper case), each checked by its
+# parser (value, variable name) in this order: the first bad one stops start-up.
+# database_url and secret_key have computed defaults and are read apart.
+_VARIABLES: dict[str, Callable[[str, str], object]] = {
+    "base_url": _absolute_http_url,
+    "site_name": _text,
+    "publisher": _text,
+    "copyright": _text,
+    "languages": parse_languages,
+    "max_body_bytes": _positive_int,
+    "max_segments": _positive_int,
+    "export_max_segments": _positive_int,
+    "max_request_bytes": _positive_int,
+    "feed_max_age": _positive_int,
+    "redis_url": _redis_url,
+    "redis_prefix": _text,
+    "feed_grace_seconds": _seconds_or_zero,
+    "scope_poll_seconds": _positive_seconds,
+    "argos_packages_dir": _text,
+    "worker": _worker,
+    "engine_device": _engine_device,
+    "engine_compute_type": _text,
+    "engine_threads": _count_or_zero,
+    "engine_beam_size": _positive_int,
+    "engine_call_tokens": _positive_int,
+    "engine_inter_threads": _positive_int,
+    "job_lease_seconds": _positive_int,
+    "job_retry_seconds": _positive_int,
+    "job_max_attempts": _positive_int,
+    "render_cache_seconds": _positive_int,
+    "websub_retry_seconds": _positive_int,
+    "publish_dir": _publish_dir,
+    "eager_render": _boolean,
+    "rate_limits": _boolean,
+    "rate_limit_sign_in_ip": _rate_limit,
+    "rate_limit_sign_in_token": _rate_limit,
+    "rate_limit_auth_failures": _rate_limit,
+    "rate_limit_writes": _rate_limit,
+    "proxy_hops": _count_or_zero,
+    "timezone": _timezone,
+    "embed_frame_ancestors": _frame_ancestors,
+    "websub_hubs": _hubs,
+    "websub_lease_seconds": _positive_int,
+}
+
+
 def load_settings(instance_path: Path, environ: Mapping[str, str] | None = None) -> Settings:
     """Build Settings from ``FEEDSVC_*`` variables (``environ`` defaults to os.environ)."""
     env = os.environ if environ is None else environ
@@ -447,99 +524,15 @@ def load_settings(instance_path: Path, environ: Mapping[str, str] | None = None)
         )
 
     values: dict[str, object] = {"database_url": database_url}
-    if (base_url := get("BASE_URL")) is not None:
-        values["base_url"] = _absolute_http_url(base_url, "FEEDSVC_BASE_URL")
-    for name, key in (
-        ("SITE_NAME", "site_name"),
-        ("PUBLISHER", "publisher"),
-        ("COPYRIGHT", "copyright"),
-    ):
-        if (text := get(name)) is not None:
-            values[key] = text
-    if (languages := get("LANGUAGES")) is not None:
-        values["languages"] = parse_languages(languages)
-    for name, key in (
-        ("MAX_BODY_BYTES", "max_body_bytes"),
-        ("MAX_SEGMENTS", "max_segments"),
-        ("EXPORT_MAX_SEGMENTS", "export_max_segments"),
-    ):
-        if (number := get(name)) is not None:
-            values[key] = _positive_int(number, f"FEEDSVC_{name}")
-    if (max_bytes := get("MAX_REQUEST_BYTES")) is not None:
-        # Set explicitly below the body limit, it wins: a larger request gets 413 first.
-        values["max_request_bytes"] = _positive_int(max_bytes, "FEEDSVC_MAX_REQUEST_BYTES")
-    else:
-        # Room for a body of the allowed size as JSON (escapes) beside the other fields.
+    for key, parse in _VARIABLES.items():
+        if (text := get(key.upper())) is not None:
+            values[key] = parse(text, f"FEEDSVC_{key.upper()}")
+    if "max_request_bytes" not in values:
+        # Room for a body of the allowed size as JSON (escapes) beside the other fields;
+        # set explicitly below the body limit, it wins: a larger request gets 413 first.
         body_bytes = values.get("max_body_bytes", Settings.max_body_bytes)
         assert isinstance(body_bytes, int)
         values["max_request_bytes"] = max(Settings.max_request_bytes, 2 * body_bytes + 65_536)
-    if (max_age := get("FEED_MAX_AGE")) is not None:
-        values["feed_max_age"] = _positive_int(max_age, "FEEDSVC_FEED_MAX_AGE")
-    if (redis_url := get("REDIS_URL")) is not None:
-        if not redis_url.startswith(("redis://", "rediss://", "unix://")):
-            raise ConfigError("FEEDSVC_REDIS_URL: must start with redis://, rediss:// or unix://")
-        values["redis_url"] = redis_url
-    if (prefix := get("REDIS_PREFIX")) is not None:
-        values["redis_prefix"] = prefix
-    if (grace := get("FEED_GRACE_SECONDS")) is not None:
-        values["feed_grace_seconds"] = _positive_seconds(
-            grace, "FEEDSVC_FEED_GRACE_SECONDS", allow_zero=True
-        )
-    if (poll := get("SCOPE_POLL_SECONDS")) is not None:
-        values["scope_poll_seconds"] = _positive_seconds(poll, "FEEDSVC_SCOPE_POLL_SECONDS")
-    values["argos_packages_dir"] = get("ARGOS_PACKAGES_DIR")
-    if (worker := get("WORKER")) is not None:
-        if worker not in ("thread", "none"):
-            raise ConfigError("FEEDSVC_WORKER: must be 'thread' or 'none'")
-        values["worker"] = worker
-    if (device := get("ENGINE_DEVICE")) is not None:
-        if device not in ("cpu", "cuda", "auto"):
-            raise ConfigError("FEEDSVC_ENGINE_DEVICE: must be cpu, cuda or auto")
-        values["engine_device"] = device
-    if (compute_type := get("ENGINE_COMPUTE_TYPE")) is not None:
-        values["engine_compute_type"] = compute_type
-    if (threads := get("ENGINE_THREADS")) is not None:
-        values["engine_threads"] = (
-            0 if threads == "0" else _positive_int(threads, "FEEDSVC_ENGINE_THREADS")
-        )
-    for name, key in (
-        ("ENGINE_BEAM_SIZE", "engine_beam_size"),
-        ("ENGINE_CALL_TOKENS", "engine_call_tokens"),
-        ("ENGINE_INTER_THREADS", "engine_inter_threads"),
-        ("JOB_LEASE_SECONDS", "job_lease_seconds"),
-        ("JOB_RETRY_SECONDS", "job_retry_seconds"),
-        ("JOB_MAX_ATTEMPTS", "job_max_attempts"),
-        ("RENDER_CACHE_SECONDS", "render_cache_seconds"),
-        ("WEBSUB_RETRY_SECONDS", "websub_retry_seconds"),
-    ):
-        if (number := get(name)) is not None:
-            values[key] = _positive_int(number, f"FEEDSVC_{name}")
-    if (publish_dir := get("PUBLISH_DIR")) is not None:
-        values["publish_dir"] = _publish_dir(publish_dir, "FEEDSVC_PUBLISH_DIR")
-    if (eager := get("EAGER_RENDER")) is not None:
-        values["eager_render"] = _boolean(eager, "FEEDSVC_EAGER_RENDER")
-    if (limits_on := get("RATE_LIMITS")) is not None:
-        values["rate_limits"] = _boolean(limits_on, "FEEDSVC_RATE_LIMITS")
-    for name, key in (
-        ("RATE_LIMIT_SIGN_IN_IP", "rate_limit_sign_in_ip"),
-        ("RATE_LIMIT_SIGN_IN_TOKEN", "rate_limit_sign_in_token"),
-        ("RATE_LIMIT_AUTH_FAILURES", "rate_limit_auth_failures"),
-        ("RATE_LIMIT_WRITES", "rate_limit_writes"),
-    ):
-        if (limit := get(name)) is not None:
-            values[key] = _rate_limit(limit, f"FEEDSVC_{name}")
-    if (hops := get("PROXY_HOPS")) is not None:
-        values["proxy_hops"] = 0 if hops == "0" else _positive_int(hops, "FEEDSVC_PROXY_HOPS")
-    if (zone := get("TIMEZONE")) is not None:
-        values["timezone"] = _timezone(zone, "FEEDSVC_TIMEZONE")
-    if (ancestors := get("EMBED_FRAME_ANCESTORS")) is not None:
-        values["embed_frame_ancestors"] = _frame_ancestors(
-            ancestors, "FEEDSVC_EMBED_FRAME_ANCESTORS"
-        )
-    if (hubs := get("WEBSUB_HUBS")) is not None:
-        values["websub_hubs"] = _hubs(hubs, "FEEDSVC_WEBSUB_HUBS")
-    if (lease := get("WEBSUB_LEASE_SECONDS")) is not None:
-        values["websub_lease_seconds"] = _positive_int(lease, "FEEDSVC_WEBSUB_LEASE_SECONDS")
     secret = get("SECRET_KEY")
     if secret is not None and len(secret) < 16:
         raise ConfigError("FEEDSVC_SECRET_KEY: must be at least 16 characters")

@@ -60,6 +60,24 @@ def test_tokens_create_refuses_bad_input(app: Flask) -> None:
     assert run(app, "tokens", "create", "--role", "translator").exit_code == 2
 
 
+def test_tokens_and_glossary_terms_are_revoked_and_removed_by_id(app: Flask) -> None:
+    created = run(app, "tokens", "create", "--role", "translator", "--lang", "zh-Hans")
+    token_id = created.output.split("id=", 1)[1].split()[0]
+    assert run(app, "tokens", "revoke", token_id).output == f"token {token_id} revoked\n"
+    assert "\trevoked\t" in run(app, "tokens", "list").output
+    unknown = run(app, "tokens", "revoke", "999999")
+    assert unknown.exit_code == 1 and unknown.output.startswith("Error: ")
+    added = run(app, "glossary", "add", "State Council", "国务院", "--lang", "zh-Hans")
+    assert added.exit_code == 0 and "State Council → 国务院" in added.output
+    term_id = added.output.split("id=", 1)[1].split(":")[0]
+    assert "国务院" in run(app, "glossary", "list", "--lang", "zh-Hans").output
+    again = run(app, "glossary", "add", "State Council", "国务院", "--lang", "zh-Hans")
+    assert again.exit_code == 1 and again.output.startswith("Error: ")
+    assert run(app, "glossary", "remove", term_id).output == f"removed term {term_id}\n"
+    assert "国务院" not in run(app, "glossary", "list", "--lang", "zh-Hans").output
+    assert run(app, "glossary", "remove", term_id).exit_code == 1
+
+
 def test_import_reports_bad_lines_and_stores_the_rest(
     app: Flask, editor: Api, sections: list[str], tmp_path: Path
 ) -> None:

@@ -142,6 +142,9 @@ def test_options_limit_images_summary_theme_target(
     assert len(doc.xpath("//li[@class='item']")) == 2
     doc = doc_of(client, "/zh-hans/news/embed?images=1&summary=1&theme=dark&target=_blank")
     assert doc.get("data-theme") == "dark"
+    sheets = doc.xpath("//link[@rel='stylesheet']")
+    assert [s.get("href") for s in sheets] == ["/static/embed.css", "/static/embed-dark.css"]
+    assert sheets[1].get("media") is None
     assert doc.xpath("//img/@src") == ["https://images.example.org/bridge.jpg"]
     assert "一座新桥通车。" in doc.xpath("//p[@class='summary']/text()")
     links = doc.xpath("//a")
@@ -153,6 +156,8 @@ def test_options_limit_images_summary_theme_target(
     auto = doc_of(client, "/zh-hans/news/embed?theme=auto&id=partner-1")
     assert auto.get("data-theme") == "auto" and auto.get("data-embed-id") == "partner-1"
     assert auto.xpath("//meta[@name='color-scheme']/@content") == ["light dark"]
+    dark_sheet = auto.xpath("//link[@href='/static/embed-dark.css']")
+    assert [s.get("media") for s in dark_sheet] == ["(prefers-color-scheme: dark)"]
     # Unknown parameters are ignored, as on feeds.
     assert titles(doc_of(client, "/zh-hans/news/embed?utm_source=x")) == titles(default)
 
