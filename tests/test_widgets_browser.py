@@ -422,6 +422,25 @@ def test_script_widget_on_a_partner_page(
     assert dialogs == [] and page.evaluate("window.__pwned") is None
 
 
+def test_theme_auto_follows_the_readers_system(
+    live: Live, partner: Partner, new_page: Callable[..., Page]
+) -> None:
+    """theme="auto" takes the whole dark palette on a dark system (the machine label's
+    colours too) and the light one on a light system."""
+    url = _script_page(live, partner, "light", theme="auto", limit="6", summary="1", images="1")
+    badges = {}
+    for scheme in ("dark", "light"):
+        page = new_page("zh-CN", color_scheme=scheme)
+        _images(page)
+        page.goto(url)
+        _ready(page)
+        badge = page.locator("feedsvc-feed .badge").first
+        badges[scheme] = badge.evaluate("b => getComputedStyle(b).backgroundColor")
+        root = "document.querySelector('feedsvc-feed').shadowRoot.querySelector('.root')"
+        assert min(_contrast(page, root)) >= 4.5, scheme
+    assert badges == {"dark": "rgb(58, 47, 18)", "light": "rgb(255, 244, 214)"}
+
+
 STYLE_PROBE = """host => {
   const root = host.shadowRoot;
   const pick = (el) => {

@@ -49,6 +49,12 @@
   const DEFAULT_REFRESH = 300;
   const MIN_REFRESH = 30;
 
+  // The dark palette, once: for theme="dark", and for "auto" when the reader's system is dark.
+  const DARK = `
+  --bg: #16191e; --text: #e8eaed; --muted: #9da7b3; --summary: #c4cad2; --accent: #8ab4f8;
+  --rule: #2c313a; --hover: #1f242b; --badge-bg: #3a2f12; --badge-text: #f3d48a;
+  color-scheme: dark;`;
+
   const CSS = `
 :host { display: block; contain: content; }
 :host([hidden]) { display: none; }
@@ -73,17 +79,9 @@
   font-family: system-ui, -apple-system, "Segoe UI", Roboto, "PingFang TC", "Microsoft JhengHei",
     "Noto Sans CJK TC", "WenQuanYi Micro Hei", sans-serif;
 }
-.root[data-theme="dark"] {
-  --bg: #16191e; --text: #e8eaed; --muted: #9da7b3; --summary: #c4cad2; --accent: #8ab4f8;
-  --rule: #2c313a; --hover: #1f242b; --badge-bg: #3a2f12; --badge-text: #f3d48a;
-  color-scheme: dark;
-}
+.root[data-theme="dark"] { ${DARK} }
 @media (prefers-color-scheme: dark) {
-  .root[data-theme="auto"] {
-    --bg: #16191e; --text: #e8eaed; --muted: #9da7b3; --summary: #c4cad2; --accent: #8ab4f8;
-    --rule: #2c313a; --hover: #1f242b;
-    color-scheme: dark;
-  }
+  .root[data-theme="auto"] { ${DARK} }
 }
 *, *::before, *::after { box-sizing: border-box; }
 ol { list-style: none; margin: 0; padding: 0; }
