@@ -29,7 +29,7 @@ from sqlalchemy import select
 
 from feedsvc.db import database
 from feedsvc.db.tables import ArticleRow
-from feedsvc.feeds.model import Feed, FeedEntry
+from feedsvc.feeds.model import Feed, FeedEntry, Generator
 from feedsvc.feeds.render import render_atom, render_json, render_rss
 from feedsvc.sanitize import TEXT_DECODE_ROUNDS, EncodedTooDeep, clean_html, clean_text
 from feedsvc.segments import reassemble, segment_html
@@ -211,9 +211,7 @@ def _feed(title: str, summary: str | None) -> Feed:
         updated=moment,
         author="Desk",
         rights="©",
-        generator="feedsvc",
-        generator_uri=BASE,
-        generator_version="1",
+        generator=Generator("feedsvc", BASE, "1"),
         icon=f"{BASE}/icon.png",
         logo=f"{BASE}/logo.png",
         entries=(entry,),

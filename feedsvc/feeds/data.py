@@ -20,6 +20,7 @@ from .model import (
     Category,
     Feed,
     FeedEntry,
+    Generator,
     Image,
     Link,
     Opml,
@@ -29,9 +30,7 @@ from .model import (
     Translation,
 )
 
-GENERATOR = "feedsvc"
-GENERATOR_VERSION = "0.1"
-GENERATOR_URI = "https://feedsvc.example/"
+GENERATOR = Generator("feedsvc", "https://feedsvc.example/", "0.1")
 
 
 OPML_NOTE = (
@@ -207,8 +206,6 @@ class FeedBuilder:
             author=self.settings.publisher,
             rights=self.settings.copyright,
             generator=GENERATOR,
-            generator_uri=GENERATOR_URI,
-            generator_version=GENERATOR_VERSION,
             icon=urls.static_url(self.base, "icon.png"),
             logo=urls.static_url(self.base, "logo.png"),
             alternates=tuple(

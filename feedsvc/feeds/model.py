@@ -102,6 +102,15 @@ class Paging:
 
 
 @dataclass(frozen=True)
+class Generator:
+    """The software that made a feed: Atom's ``<generator uri version>``, RSS's ``<generator>``."""
+
+    name: str
+    uri: str
+    version: str
+
+
+@dataclass(frozen=True)
 class Feed:
     """One feed page, format-neutral: Atom, RSS and JSON Feed all render from it."""
 
@@ -114,9 +123,7 @@ class Feed:
     updated: datetime
     author: str
     rights: str
-    generator: str
-    generator_uri: str
-    generator_version: str
+    generator: Generator
     icon: str
     logo: str
     alternates: tuple[Link, ...] = ()  # the same feed in other languages

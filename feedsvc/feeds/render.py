@@ -151,7 +151,7 @@ def _generator(feed: Feed) -> FeedGenerator:
     fg.lastBuildDate(feed.updated)
     fg.author({"name": feed.author})
     fg.rights(feed.rights)
-    fg.generator(feed.generator, version=feed.generator_version, uri=feed.generator_uri)
+    fg.generator(feed.generator.name, version=feed.generator.version, uri=feed.generator.uri)
     fg.icon(feed.icon)
     fg.logo(feed.logo)
     fg.image(url=feed.logo, title=feed.title, link=feed.html_url)
