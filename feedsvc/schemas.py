@@ -17,11 +17,12 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    RootModel,
     StringConstraints,
     ValidationError,
 )
 
-from .domain import FieldError, Invalid, Role
+from .domain import FieldError, GlossaryTerm, Invalid, Role
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 SECTION_PATH_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*(?:/[a-z0-9]+(?:-[a-z0-9]+)*){0,5}$"
@@ -238,24 +239,36 @@ class VariantSummary(BaseModel):
 class ArticleOut(BaseModel):
     """An article with the state of each of its translations."""
 
-    id: int
-    external_id: str
-    section: str
-    slug: str
-    title: str
-    summary: str | None
-    body_html: str
-    author: str | None
-    published_at: datetime
-    source_name: str | None
-    source_url: str | None
-    image_url: str | None
-    tags: list[str]
-    revision: int
-    created_at: datetime
-    updated_at: datetime
-    deleted_at: datetime | None
-    translations: list[VariantSummary]
+    id: int = Field(description="The article's number: its URLs and API paths use it")
+    external_id: str = Field(
+        description="The publishing system's own id (given, or made from the id): POST with it "
+        "again updates this article"
+    )
+    section: str = Field(description="The section's path, e.g. news/world")
+    slug: str = Field(description="The last part of the article's page URLs")
+    title: str = Field(description="Plain text, as written")
+    summary: str | None = Field(description="Plain text; feeds show it as the entry summary")
+    body_html: str = Field(
+        description="The HTML as given; pages and feeds show it sanitized (nh3)"
+    )
+    author: str | None = Field(description="The byline, plain text")
+    published_at: datetime = Field(description="When the article was first published")
+    source_name: str | None = Field(description="Where the news came from, e.g. an agency")
+    source_url: str | None = Field(description="The original's address")
+    image_url: str | None = Field(description="A lead image: feeds carry it as an enclosure")
+    tags: list[str] = Field(description="Feed categories, in the order given")
+    revision: int = Field(
+        description="Grows by one with every stored change; the ETag for If-Match is made "
+        "from it, and translations record the revision they were made from"
+    )
+    created_at: datetime = Field(description="When the service first stored the article")
+    updated_at: datetime = Field(description="When the service last stored a change")
+    deleted_at: datetime | None = Field(
+        description="When the article was deleted; its pages and feed entries are gone"
+    )
+    translations: list[VariantSummary] = Field(
+        description="One summary per target language the article has text in"
+    )
 
 
 class ArticleList(BaseModel):
@@ -318,23 +331,14 @@ class GlossaryIn(Strict):
     do_not_translate: bool = False
 
 
-class GlossaryOut(BaseModel):
-    """A glossary term."""
-
-    id: int
-    source_lang: str
-    target_lang: str
-    source_term: str
-    target_term: str
-    do_not_translate: bool
-    created_at: datetime
-    updated_at: datetime
+class GlossaryOut(RootModel[GlossaryTerm]):
+    """A glossary term, as stored: the API shows the domain record itself."""
 
 
 class GlossaryList(BaseModel):
     """The glossary terms of one language pair."""
 
-    items: list[GlossaryOut]
+    items: list[GlossaryTerm]
 
 
 class SegmentOut(BaseModel):
@@ -481,11 +485,13 @@ class ProblemFieldError(BaseModel):
 class Problem(BaseModel):
     """RFC 9457 problem details."""
 
-    type: str
-    title: str
-    status: int
-    detail: str | None = None
-    instance: str | None = None
+    type: str = Field(
+        description="A URI that names the kind of problem"
+    )
+    title: str = Field(description="A short summary of the kind of problem, the same each time")
+    status: int = Field(description="The HTTP status code of this response")
+    detail: str | None = Field(None, description="What went wrong in this request")
+    instance: str | None = Field(None, description="The path of the request")
     request_id: str | None = Field(
         None, description="This request's id, as in the X-Request-ID header and the logs"
     )

@@ -13,7 +13,7 @@ from ...schemas import GlossaryIn, GlossaryList, GlossaryOut
 from ..openapi import Reply, operation
 from ..problems import ApiError
 from ..scope import current_settings, current_store
-from .common import DELETED, TERM_ID, body, bp, commit, out, requires, respond, target_language
+from .common import DELETED, TERM_ID, body, bp, commit, requires, respond, target_language
 
 
 def term_of(language: Language, term_id: int) -> GlossaryTerm:
@@ -39,7 +39,7 @@ def list_glossary(lang_tag: str) -> Response:
     """Glossary of a language pair (en → lang_tag)."""
     language = target_language(lang_tag)
     terms = current_store().glossary.terms(SOURCE_LANGUAGE, language.tag)
-    return respond(GlossaryList(items=[out(GlossaryOut, t) for t in terms]))
+    return respond(GlossaryList(items=terms))
 
 
 @bp.post("/glossary/<lang_tag>")
@@ -58,7 +58,7 @@ def create_glossary_term(lang_tag: str) -> Response:
         doc.do_not_translate,
     )
     commit()
-    return respond(out(GlossaryOut, term), 201)
+    return respond(GlossaryOut(term), 201)
 
 
 @bp.put(f"/glossary/<lang_tag>/{TERM_ID}")
@@ -77,7 +77,7 @@ def replace_glossary_term(lang_tag: str, term_id: int) -> Response:
         doc.do_not_translate,
     )
     commit()
-    return respond(out(GlossaryOut, term))
+    return respond(GlossaryOut(term))
 
 
 @bp.delete(f"/glossary/<lang_tag>/{TERM_ID}")
