@@ -46,6 +46,7 @@ from .feeds.data import BUILTIN_HUB, BUILTIN_HUB_PATH
 from .feeds.model import FORMATS
 from .jobs import EXACT, INTERNAL_REQUEST, JobsExtension, backoff
 from .store import Store
+from .store.base import Ending
 from .store.websub import (
     DELIVER,
     DONE,
@@ -485,20 +486,17 @@ class WebSubSweep:
             log.exception("websub job crashed %s", context)
             error, retry = f"{exc.__class__.__name__}: {exc}", True
         now = self.clock()
+        if error is None:
+            ending = Ending(DONE)
+        elif retry and job.attempts < MAX_ATTEMPTS:
+            ending = Ending(PENDING, error, now + self.backoff(job.attempts))
+        else:
+            ending = Ending(FAILED, error)
         with self.database.session() as session:
-            jobs = Store(session).websub
-            if error is None:
-                outcome = DONE
-                jobs.finish(job, DONE, now)
-            elif retry and job.attempts < MAX_ATTEMPTS:
-                outcome = PENDING
-                jobs.finish(job, PENDING, now, error, now + self.backoff(job.attempts))
-            else:
-                outcome = FAILED
-                jobs.finish(job, FAILED, now, error)
+            Store(session).websub.finish(job, ending, now)
         if error is not None:
             log.warning("websub job failed %s retry=%s error=%s", context, retry, error)
-        return outcome
+        return ending.status
 
     def _publish(self, job: WebSubJob) -> None:
         """The publisher's ping (the hub then fetches the topic itself)."""

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    ColumnElement,
     DateTime,
     Float,
     ForeignKey,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    and_,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -51,6 +53,13 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         moment: datetime = value  # the driver's: naive from SQLite, aware from psycopg
         return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _unique_in_status(status: str, name: str, *columns: str) -> Index:
+    """A unique index over the rows in one ``status`` only (a partial index on both
+    backends): how a job table keeps one running or one pending copy of a job."""
+    where = text(f"status = '{status}'")
+    return Index(name, *columns, unique=True, sqlite_where=where, postgresql_where=where)
 
 
 class Base(DeclarativeBase):
@@ -207,15 +216,26 @@ class SegmentHistoryRow(Base):
     note: Mapped[str | None] = mapped_column(Text)  # a dismissal's reason, a bulk batch
 
 
-class MemoryRow(Base):
+class LanguagePairEntry:
+    """An entry of a table kept per (source, target) language pair, as translation memory
+    and the glossary are: every read of them is of one pair."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_lang: Mapped[str] = mapped_column(String(35))
+    target_lang: Mapped[str] = mapped_column(String(35))
+
+    @classmethod
+    def of_pair(cls, source_lang: str, target_lang: str) -> ColumnElement[bool]:
+        """The condition that selects the entries of one language pair."""
+        return and_(cls.source_lang == source_lang, cls.target_lang == target_lang)
+
+
+class MemoryRow(LanguagePairEntry, Base):
     """A human-approved translation of a whitespace-normalized source sentence."""
 
     __tablename__ = "translation_memory"
     __table_args__ = (UniqueConstraint("source_lang", "target_lang", "source_hash"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    source_lang: Mapped[str] = mapped_column(String(35))
-    target_lang: Mapped[str] = mapped_column(String(35))
     source_hash: Mapped[str] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(Text)
     target: Mapped[str] = mapped_column(Text)
@@ -224,15 +244,12 @@ class MemoryRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class GlossaryRow(Base):
+class GlossaryRow(LanguagePairEntry, Base):
     """A term the engine must render one way, or leave alone (do-not-translate)."""
 
     __tablename__ = "glossary_terms"
     __table_args__ = (UniqueConstraint("source_lang", "target_lang", "source_key"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    source_lang: Mapped[str] = mapped_column(String(35))
-    target_lang: Mapped[str] = mapped_column(String(35))
     source_term: Mapped[str] = mapped_column(String(200))
     source_key: Mapped[str] = mapped_column(String(200))  # casefolded, for uniqueness
     target_term: Mapped[str] = mapped_column(String(200))
@@ -249,14 +266,7 @@ class JobRow(Base):
         UniqueConstraint("article_id", "lang", "revision"),
         Index("ix_translation_jobs_status_run_after", "status", "run_after"),
         # At most one running job per (article, language), whatever the workers believe.
-        Index(
-            "ux_translation_jobs_running",
-            "article_id",
-            "lang",
-            unique=True,
-            sqlite_where=text("status = 'running'"),
-            postgresql_where=text("status = 'running'"),
-        ),
+        _unique_in_status("running", "ux_translation_jobs_running", "article_id", "lang"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -372,13 +382,7 @@ class WebSubJobRow(Base):
     __tablename__ = "websub_jobs"
     __table_args__ = (
         Index("ix_websub_jobs_status_run_after", "status", "run_after"),
-        Index(
-            "ux_websub_jobs_pending",
-            "dedup",
-            unique=True,
-            sqlite_where=text("status = 'pending'"),
-            postgresql_where=text("status = 'pending'"),
-        ),
+        _unique_in_status("pending", "ux_websub_jobs_pending", "dedup"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -15,6 +15,7 @@ from ..db import Database
 from ..domain import Job, JobStatus, VariantStatus
 from ..engine.argos import Engines
 from ..store import LeaseLost, Store
+from ..store.base import Ending
 from ..translation import ALL_SHOWN, JobRunner
 
 log = logging.getLogger(__name__)
@@ -116,11 +117,10 @@ class Worker:
         status = JobStatus.WAITING if outcome.waiting_for_model else JobStatus.DONE
         if outcome.cancelled is not None:  # its article was deleted or edited meanwhile
             status = JobStatus.CANCELLED
+        ending = Ending(status, outcome.cancelled or outcome.waiting_for_model)
         try:
             with self.database.session() as session:
-                status = Store(session).jobs.finish(
-                    job, status, self.clock(), outcome.cancelled or outcome.waiting_for_model
-                )
+                status = Store(session).jobs.finish(job, ending, self.clock())
         except LeaseLost:
             log.warning("lease lost before finishing")
             return
@@ -137,11 +137,11 @@ class Worker:
     def _finish_failed(self, job: Job, error: str) -> None:
         try:
             with self.database.session() as session:
-                jobs_store = Store(session).jobs
                 if job.attempts >= self.max_attempts:
-                    jobs_store.finish(job, JobStatus.FAILED, self.clock(), error)
+                    ending = Ending(JobStatus.FAILED, error)
                 else:
                     retry_at = self.clock() + self.backoff(job.attempts)
-                    jobs_store.finish(job, JobStatus.QUEUED, self.clock(), error, retry_at)
+                    ending = Ending(JobStatus.QUEUED, error, retry_at)
+                Store(session).jobs.finish(job, ending, self.clock())
         except LeaseLost:
             log.warning("lease lost before recording a failure")

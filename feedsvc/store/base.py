@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 Backoff = Callable[[int], timedelta]  # attempts so far → how long to wait before the next
 LeasedRow = TypeVar("LeasedRow", JobRow, WebSubJobRow)
 Query = TypeVar("Query", bound=Select[Any])
+Status = TypeVar("Status", bound=str)  # a queue's job statuses: JobStatus, or WebSub's strings
 
 
 class Repository:
@@ -100,19 +102,27 @@ class LeasedQueue(Repository, Generic[LeasedRow]):
         return matched == 1
 
 
-def ended(
-    status: str, now: datetime, final: bool, error: str | None, retry_at: datetime | None
-) -> dict[str, Any]:
-    """What ends a run of a leased job: its lease released, the new ``status`` and
-    ``error``, the finish time if the job is ``final``, and when to run it again if at all."""
+@dataclass(frozen=True)
+class Ending(Generic[Status]):
+    """How a run of a leased job ended, as the worker decided it: the job's new status,
+    the error to record (None clears the last one), and when to run it again if at all."""
+
+    status: Status
+    error: str | None = None
+    retry_at: datetime | None = None
+
+
+def ended(ending: Ending[Any], now: datetime, final: bool) -> dict[str, Any]:
+    """What ends a run of a leased job: its lease released, the ``ending`` recorded, and
+    the finish time if the job is ``final``."""
     values: dict[str, Any] = {
-        "status": status,
-        "last_error": error,
+        "status": str(ending.status),  # a status enum's value: the column holds text
+        "last_error": ending.error,
         "lease_until": None,
         "lease_owner": None,
     }
     if final:
         values["finished_at"] = now
-    if retry_at is not None:
-        values["run_after"] = retry_at
+    if ending.retry_at is not None:
+        values["run_after"] = ending.retry_at
     return values

@@ -21,12 +21,9 @@ class Glossary(Repository):
 
     def terms(self, source_lang: str, target_lang: str) -> list[GlossaryTerm]:
         """A language pair's terms in source order, as the engine and the review UI apply them."""
-        found = self.session.scalars(
-            select(GlossaryRow)
-            .where(GlossaryRow.source_lang == source_lang, GlossaryRow.target_lang == target_lang)
-            .order_by(GlossaryRow.source_key)
-        )
-        return [rows.term(row) for row in found]
+        pair = GlossaryRow.of_pair(source_lang, target_lang)
+        query = select(GlossaryRow).where(pair).order_by(GlossaryRow.source_key)
+        return [rows.term(row) for row in self.session.scalars(query)]
 
     def get(self, term_id: int) -> GlossaryTerm:
         """One term or NotFound, so API views answer 404 without checking for None."""

@@ -15,7 +15,7 @@ from sqlalchemy.orm import aliased
 from ..db.tables import ArticleRow, JobRow
 from ..domain import Job, JobStatus, NotFound
 from . import rows
-from .base import Backoff, LeasedQueue, ended
+from .base import Backoff, Ending, LeasedQueue, ended
 
 ENQUEUE_ROWS = 1000  # rows per multi-row INSERT: 7 parameters each, far below any limit
 
@@ -33,20 +33,8 @@ class Jobs(LeasedQueue[JobRow]):
 
     def enqueue(self, article_id: int, lang: str, revision: int, now: datetime) -> int | None:
         """A job for this (article revision, language) unless one exists; its id, or None."""
-        return self.session.scalar(
-            rows.upsert_insert(self.session, JobRow)
-            .values(
-                article_id=article_id,
-                lang=lang,
-                revision=revision,
-                status=JobStatus.QUEUED.value,
-                attempts=0,
-                run_after=now,
-                created_at=now,
-            )
-            .on_conflict_do_nothing()
-            .returning(JobRow.id)
-        )
+        queued = self.enqueue_many([(article_id, lang, revision)], now)
+        return queued[0] if queued else None
 
     def enqueue_many(self, keys: Iterable[tuple[int, str, int]], now: datetime) -> list[int]:
         """``enqueue`` for many (article id, language, revision) keys in multi-row INSERTs;
@@ -180,24 +168,19 @@ class Jobs(LeasedQueue[JobRow]):
         reclaim cannot slip in before the writes that follow commit."""
         self._write_owned(job.id, job.lease_owner, {"lease_until": until})
 
-    def finish(
-        self,
-        job: Job,
-        status: JobStatus,
-        now: datetime,
-        error: str | None = None,
-        retry_at: datetime | None = None,
-    ) -> JobStatus:
-        """End the run as its owner. A job that would be done while its variant still has a
-        segment without text (a reviewer rejected one while it ran, and the reject could not
-        re-queue a running job) goes back to the queue at once instead: the reject and this
-        check meet on the job row, so one of them sees the other."""
-        if status is JobStatus.DONE and self.store.segments.missing_text(job.article_id, job.lang):
-            status, retry_at, error = JobStatus.QUEUED, now, "segments changed while it ran"
+    def finish(self, job: Job, ending: Ending[JobStatus], now: datetime) -> JobStatus:
+        """End the run as its owner; the status it ended in. A job that would be done while
+        its variant still has a segment without text (a reviewer rejected one while it ran,
+        and the reject could not re-queue a running job) goes back to the queue at once
+        instead: the reject and this check meet on the job row, so one of them sees the
+        other."""
+        done = ending.status is JobStatus.DONE
+        if done and self.store.segments.missing_text(job.article_id, job.lang):
+            ending = Ending(JobStatus.QUEUED, "segments changed while it ran", retry_at=now)
             self._write_owned(job.id, job.lease_owner, {"attempts": 0})
-        final = status in (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)
-        self._write_owned(job.id, job.lease_owner, ended(status.value, now, final, error, retry_at))
-        return status
+        final = ending.status in (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)
+        self._write_owned(job.id, job.lease_owner, ended(ending, now, final))
+        return ending.status
 
     def cancelled_by(self, article_id: int, revision: int) -> str | None:
         """Why a job working on ``revision`` of the article should stop: the article was

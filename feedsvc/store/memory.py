@@ -31,21 +31,19 @@ class Memory(Repository):
         wanted = list(set(hashes))
         if not wanted:
             return {}
-        where = (
-            MemoryRow.source_lang == source_lang,
-            MemoryRow.target_lang == target_lang,
-            MemoryRow.source_hash.in_(wanted),
-        )
+        pair = MemoryRow.of_pair(source_lang, target_lang)
         found = {
             source_hash: target
             for source_hash, target in self.session.execute(
-                select(MemoryRow.source_hash, MemoryRow.target).where(*where)
+                select(MemoryRow.source_hash, MemoryRow.target).where(
+                    pair, MemoryRow.source_hash.in_(wanted)
+                )
             )
         }
         if found:
             self.session.execute(
                 update(MemoryRow)
-                .where(*where[:2], MemoryRow.source_hash.in_(list(found)))
+                .where(pair, MemoryRow.source_hash.in_(list(found)))
                 .values(uses=MemoryRow.uses + 1)
                 .execution_options(synchronize_session=False)
             )
@@ -87,8 +85,7 @@ class Memory(Repository):
         """Drop an entry a reviewer rejected, if it still holds the rejected text."""
         self.session.execute(
             delete(MemoryRow).where(
-                MemoryRow.source_lang == source_lang,
-                MemoryRow.target_lang == target_lang,
+                MemoryRow.of_pair(source_lang, target_lang),
                 MemoryRow.source_hash == source_hash,
                 MemoryRow.target == target,
             )
@@ -106,8 +103,7 @@ class Memory(Repository):
         found = self.session.execute(
             select(MemoryRow.source, MemoryRow.target)
             .where(
-                MemoryRow.source_lang == source_lang,
-                MemoryRow.target_lang == target_lang,
+                MemoryRow.of_pair(source_lang, target_lang),
                 or_(*(length.between(low, high) for low, high in windows)),
             )
             .order_by(MemoryRow.updated_at.desc(), MemoryRow.id.desc())

@@ -6,7 +6,7 @@ number of workers run each job once."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..db.tables import WebSubJobRow, WebSubSubscriptionRow, WebSubTopicRow
 from . import rows
-from .base import Backoff, LeasedQueue, ended
+from .base import Backoff, Ending, LeasedQueue, ended
 
 PENDING, RUNNING, DONE, FAILED = "pending", "running", "done", "failed"
 PUBLISH, VERIFY, DELIVER = "publish", "verify", "deliver"
@@ -33,6 +33,16 @@ class TopicState:
     scope: str
     signature: str
     version: int
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A subscriber's (un)subscribe request, which its verify job asks the callback to
+    confirm: the newest request for a (callback, topic) replaces a pending one."""
+
+    mode: str  # subscribe or unsubscribe
+    lease_seconds: int
+    secret: str | None
 
 
 @dataclass(frozen=True)
@@ -156,12 +166,10 @@ class WebSub(LeasedQueue[WebSubJobRow]):
         target: str,
         topic: str,
         now: datetime,
-        mode: str | None = None,
-        lease_seconds: int | None = None,
-        secret: str | None = None,
+        intent: Intent | None = None,
     ) -> int | None:
         """A pending job unless the same (kind, target, topic) is already pending; its
-        id, or None."""
+        id, or None. ``intent``: a verify job's request."""
         return self.session.scalar(
             rows.upsert_insert(self.session, WebSubJobRow)
             .values(
@@ -169,44 +177,29 @@ class WebSub(LeasedQueue[WebSubJobRow]):
                 target=target,
                 topic=topic,
                 dedup=digest(kind, target, topic),
-                mode=mode,
-                lease_seconds=lease_seconds,
-                secret=secret,
                 status=PENDING,
                 attempts=0,
                 run_after=now,
                 created_at=now,
+                **(asdict(intent) if intent else {}),
             )
             .on_conflict_do_nothing()
             .returning(WebSubJobRow.id)
         )
 
     def request_verification(
-        self,
-        callback: str,
-        topic: str,
-        mode: str,
-        lease_seconds: int,
-        secret: str | None,
-        now: datetime,
+        self, callback: str, topic: str, intent: Intent, now: datetime
     ) -> None:
         """A verification of intent; a pending one for the same (callback, topic) takes
         the newer request's mode, lease and secret instead: the latest request wins."""
-        if self.enqueue(VERIFY, callback, topic, now, mode, lease_seconds, secret) is None:
+        if self.enqueue(VERIFY, callback, topic, now, intent) is None:
             self.session.execute(
                 update(WebSubJobRow)
                 .where(
                     WebSubJobRow.dedup == digest(VERIFY, callback, topic),
                     WebSubJobRow.status == PENDING,
                 )
-                .values(
-                    mode=mode,
-                    lease_seconds=lease_seconds,
-                    secret=secret,
-                    attempts=0,
-                    run_after=now,
-                    last_error=None,
-                )
+                .values(**asdict(intent), attempts=0, run_after=now, last_error=None)
                 .execution_options(synchronize_session=False)
             )
 
@@ -274,20 +267,17 @@ class WebSub(LeasedQueue[WebSubJobRow]):
         row = self._claim(query, now, lease)
         return _job(row) if row else None
 
-    def finish(
-        self,
-        job: WebSubJob,
-        status: str,
-        now: datetime,
-        error: str | None = None,
-        retry_at: datetime | None = None,
-    ) -> bool:
+    def finish(self, job: WebSubJob, ending: Ending[str], now: datetime) -> bool:
         """End the run as its owner; False if the lease was lost meanwhile. A job to retry
         goes back to pending, unless a newer pending copy exists (it will run anyway)."""
-        values = ended(status, now, status in (DONE, FAILED), error, retry_at)
-        if retry_at is None:
+        values = ended(ending, now, ending.status in (DONE, FAILED))
+        if ending.retry_at is None:
             return self._owned_update(job.id, job.lease_owner, values)
-        superseded = {"status": DONE, "finished_at": now, "last_error": f"{error}; superseded"}
+        superseded = {
+            "status": DONE,
+            "finished_at": now,
+            "last_error": f"{ending.error}; superseded",
+        }
         newer = self.session.scalar(
             select(WebSubJobRow.id).where(
                 WebSubJobRow.dedup == digest(job.kind, job.target, job.topic),
@@ -348,27 +338,24 @@ class WebSub(LeasedQueue[WebSubJobRow]):
         now: datetime,
     ) -> None:
         """Activate or renew: a new lease from now, and the newer request's secret."""
-        expires_at = now + timedelta(seconds=lease_seconds)
+        renewed = {  # what a renewal replaces; the rest is the subscription's identity
+            "secret": secret,
+            "lease_seconds": lease_seconds,
+            "expires_at": now + timedelta(seconds=lease_seconds),
+            "verified_at": now,
+        }
         statement = rows.upsert_insert(self.session, WebSubSubscriptionRow).values(
             key=digest(topic, callback),
             topic=topic,
             callback=callback,
             callback_host=host,
-            secret=secret,
-            lease_seconds=lease_seconds,
-            expires_at=expires_at,
             created_at=now,
-            verified_at=now,
+            **renewed,
         )
         self.session.execute(
             statement.on_conflict_do_update(
                 index_elements=[WebSubSubscriptionRow.key],
-                set_={
-                    "secret": statement.excluded.secret,
-                    "lease_seconds": statement.excluded.lease_seconds,
-                    "expires_at": statement.excluded.expires_at,
-                    "verified_at": statement.excluded.verified_at,
-                },
+                set_={name: statement.excluded[name] for name in renewed},
             )
         )
 

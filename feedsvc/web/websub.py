@@ -15,6 +15,7 @@ from ..articles import utcnow
 from ..db import request_session
 from ..feeds.data import BUILTIN_HUB, BUILTIN_HUB_PATH
 from ..jobs import jobs
+from ..store.websub import Intent
 from ..websub import (
     MAX_PENDING_PER_HOST,
     MAX_SECRET_BYTES,
@@ -77,9 +78,11 @@ def hub() -> Response:
     websub.request_verification(
         callback,
         topic,
-        mode,
-        clamp_lease(settings, int(lease) if lease is not None else None),
-        secret if mode == "subscribe" else None,
+        Intent(
+            mode,
+            clamp_lease(settings, int(lease) if lease is not None else None),
+            secret if mode == "subscribe" else None,
+        ),
         utcnow(),
     )
     request_session().commit()
