@@ -42,7 +42,7 @@ from .exchange import (
 from .placeholders import normalize_tokens
 from .sanitize import clean_html, clean_text
 from .segments import reassemble, render_text
-from .store import Store
+from .store import QueueFilter, Store
 from .store.memory import length_window, normalized, source_hash
 from .translation import cut, publish_variant
 from .typography import punctuate
@@ -710,7 +710,7 @@ def export_article_ids(
     limit = export_max_segments() if max_segments is None else max_segments
     waiting = sorted(
         (item.article_id, item.total - item.approved)
-        for item in store.segments.review_queue(lang)
+        for item in store.segments.review_queue(QueueFilter(lang))
         if item.approved < item.total and item.article_id > after
     )
     ids: list[int] = []

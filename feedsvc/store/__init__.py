@@ -14,10 +14,10 @@ from .memory import Memory
 from .scopes import Scopes
 from .sections import Sections
 from .tokens import Tokens, token_digest
-from .variants import Segments, Variants
+from .variants import QueueFilter, Segments, Variants
 from .websub import WebSub
 
-__all__ = ["EPOCH", "ArticleFilter", "LeaseLost", "Store", "token_digest"]
+__all__ = ["EPOCH", "ArticleFilter", "LeaseLost", "QueueFilter", "Store", "token_digest"]
 
 
 class Store:

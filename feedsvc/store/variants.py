@@ -6,6 +6,7 @@ re-cut of a changed article. Each write names, in SQL, the state it was decided 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -38,6 +39,18 @@ from .base import Repository
 # (machine-translated ↔ reviewed, which feed entries state).
 REVISING = ("title", "summary", "body_html", "origin", "status")
 SHOWN = (VariantStatus.MACHINE_TRANSLATED, VariantStatus.REVIEWED)
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """Which articles of a language the review queue lists, so a page of it and its totals
+    over all pages select the same ones. ``status``: all | todo (not all approved) | done |
+    changed (an English sentence changed under a human translation)."""
+
+    lang: str  # articles with segments in this language
+    section_path: str | None = None  # the section and its subsections
+    search: str | None = None  # in the title, an English sentence or its translation (any case)
+    status: str = "all"
 
 
 class SegmentsChanged(Exception):
@@ -414,20 +427,17 @@ class Segments(Repository):
 
     def review_queue(
         self,
-        lang: str,
-        section_path: str | None = None,
+        where: QueueFilter,
         *,
-        search: str | None = None,
-        status: str = "all",
         order: str = "oldest",
         offset: int = 0,
         limit: int | None = None,
     ) -> list[QueueItem]:
-        """Articles with segments in ``lang``, with their review counts, one page of them.
-        ``search``: a text in the title, an English sentence or its translation (any case);
-        ``status``: all | todo (not all approved) | done | changed (an English sentence
-        changed under a human translation); ``order``: oldest | confidence | changed."""
-        grouped, columns = self._queue_query(lang, section_path, search, status)
+        """The articles ``where`` selects, with their review counts, one page of them.
+        ``order``: oldest | confidence | changed."""
+        grouped, columns = self._queue_query(
+            where.lang, where.section_path, where.search, where.status
+        )
         if order == "confidence":
             keys = [case((columns["lowest"].is_(None), 1), else_=0), columns["lowest"]]
         elif order == "changed":
@@ -454,17 +464,10 @@ class Segments(Repository):
             for row in self.session.execute(query)
         ]
 
-    def review_queue_totals(
-        self,
-        lang: str,
-        section_path: str | None = None,
-        *,
-        search: str | None = None,
-        status: str = "all",
-    ) -> dict[str, int]:
+    def review_queue_totals(self, where: QueueFilter) -> dict[str, int]:
         """What :meth:`review_queue` finds over all its pages, in one query: articles,
         segments, approved segments, words and words still to review."""
-        grouped, _ = self._queue_query(lang, section_path, search, status)
+        grouped, _ = self._queue_query(where.lang, where.section_path, where.search, where.status)
         found = grouped.subquery()
         row = self.session.execute(
             select(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, json, request
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Flask, Response, abort, json, request
 from werkzeug.exceptions import HTTPException
 
 from ..domain import (
@@ -24,6 +27,24 @@ _STATUS_OF: dict[type[DomainError], int] = {
     PreconditionFailed: 412,
     Invalid: 422,
 }
+# A record that does not exist, or no longer does: what pages answer with 404 or 410.
+MISSING = (NotFound, Gone)
+
+
+def status_of(exc: DomainError) -> int:
+    """The HTTP status of a domain error, the same for the API and the pages."""
+    return next(code for kind, code in _STATUS_OF.items() if isinstance(exc, kind))
+
+
+@contextmanager
+def aborting_if_missing() -> Iterator[None]:
+    """A page's record lookups: NotFound and Gone become the 404 or 410 error page."""
+    try:
+        yield
+    except MISSING as exc:
+        abort(status_of(exc))
+
+
 _TITLES = {
     400: "Bad request",
     401: "Unauthorized",
@@ -114,7 +135,7 @@ def register(app: Flask, prefix: str) -> None:
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError) -> Response:
-        status = next(code for kind, code in _STATUS_OF.items() if isinstance(exc, kind))
+        status = status_of(exc)
         errors = exc.errors if isinstance(exc, Invalid) else None
         if errors and all(error.parameter for error in errors):
             status = 400  # a bad query string is a bad request, not a bad document

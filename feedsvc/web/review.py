@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from functools import partial, wraps
 from typing import Any, ParamSpec, TypeVar
@@ -28,6 +28,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -39,9 +40,7 @@ from ..domain import (
     Article,
     DomainError,
     FieldError,
-    Gone,
     Invalid,
-    NotFound,
     PreconditionFailed,
     QueueItem,
     Role,
@@ -67,10 +66,10 @@ from ..review import (
     typed_text,
 )
 from ..segments import segment_places
-from ..store import Store
+from ..store import QueueFilter, Store
 from .limits import limits
 from .params import ascii_int
-from .problems import problem
+from .problems import MISSING, aborting_if_missing, problem, status_of
 from .scope import current_settings
 from .segment_rows import build_row, qa_message
 
@@ -229,26 +228,19 @@ def queue(lang_tag: str) -> str:
     (QA errors, changed English, a job waiting for a model) for the page's articles only."""
     language = language_for(lang_tag)
     st = store()
-    args = request.args
-    section = args.get("section") or None
-    search = args.get("q", "").strip()[:200]
-    status = args.get("status", "todo")
-    status = status if status in QUEUE_STATUSES else "todo"
-    order = args.get("sort", "oldest")
-    order = order if order in QUEUE_ORDERS else "oldest"
-    page_arg = args.get("page", "1")
-    page = min(ascii_int(page_arg) or 1, 100_000)
-    found = queue_page(st, language, section, search, status, order, page)
+    chosen = QueueView.read(request.args)
+    found = queue_page(st, language, chosen)
     labels = section_labels(st.sections.all())
     link = partial(
         url_for,
         "review.queue",
         lang_tag=language.url_tag,
-        section=section,
-        q=search or None,
-        status=status,
-        sort=order,
+        section=chosen.section,
+        q=chosen.search or None,
+        status=chosen.status,
+        sort=chosen.order,
     )
+    page = chosen.page
     return render_template(
         "review/queue.html",
         **context(
@@ -258,11 +250,7 @@ def queue(lang_tag: str) -> str:
             scan_limited=found.scan_limited,
             sections=list(labels.items()),
             section_label=labels,
-            section=section,
-            search=search,
-            status=status,
-            order=order,
-            page=page,
+            **asdict(chosen),  # the form's values: section, search, status, order, page
             first=(page - 1) * QUEUE_PAGE + 1,
             prev_url=link(page=page - 1) if page > 1 else None,
             next_url=link(page=page + 1) if found.more else None,
@@ -359,12 +347,8 @@ def publication_label(st: Store, language: Language, article_id: int) -> str:
 
 def article_or_abort(st: Store, article_id: int) -> Article:
     """The article a screen works on: 404 if unknown, 410 if deleted."""
-    try:
+    with aborting_if_missing():
         return live_article(st, article_id)
-    except NotFound:
-        abort(404)
-    except Gone:
-        abort(410)
 
 
 def bulk_summary(
@@ -495,15 +479,14 @@ def change_segment(lang_tag: str, article_id: int, key: str) -> Response | tuple
         jobs().dispatcher.dispatch(work.queued)
     except DomainError as exc:
         request_session().rollback()
-        if isinstance(exc, (NotFound, Gone)):
-            status = 410 if isinstance(exc, Gone) else 404
+        if isinstance(exc, MISSING):
             if wants_json():
-                return problem(status, _("This segment no longer exists; reload the article."))
-            abort(status)
-        try:
+                return problem(
+                    status_of(exc), _("This segment no longer exists; reload the article.")
+                )
+            abort(status_of(exc))
+        with aborting_if_missing():
             current = st.segments.get(article_id, language.tag, key)
-        except NotFound:
-            abort(404)
         messages = refusal(exc, current, typed or "", language.tag)
         conflict = None
         if isinstance(exc, PreconditionFailed):
@@ -580,7 +563,7 @@ def preview_article(lang_tag: str, article_id: int) -> Response:
         return problem(400, _('Send {"targets": {segment key: text}}.'))
     try:
         shown_preview = preview(store(), article_id, language.tag, targets)
-    except (NotFound, Gone):
+    except MISSING:
         return problem(404, _("This article no longer exists."))
     return Response(
         json.dumps(
@@ -616,12 +599,8 @@ def approve_unchanged(lang_tag: str, article_id: int) -> Response:
     language = language_for(lang_tag)
     keys = request.form.getlist("keys") or None
     work = Reviewer(store(), language, actor())
-    try:
+    with aborting_if_missing():
         done = work.approve_many(article_id, keys)
-    except NotFound:
-        abort(404)
-    except Gone:
-        abort(410)
     request_session().commit()
     jobs().dispatcher.dispatch(work.queued)
     left = len(Reviewer(store(), language, actor()).bulk_plan(article_id).skipped)
@@ -680,12 +659,8 @@ def export(lang_tag: str, fmt: str) -> Response:
     article, after = ascii_int(raw), ascii_int(raw_after)
     if (raw and article is None) or (raw_after and after is None):
         abort(400)  # "²" or "٣" is not an article id
-    try:
+    with aborting_if_missing():
         data, media_type = export_file(store(), language.tag, article, fmt, after or 0)
-    except NotFound:
-        abort(404)
-    except Gone:
-        abort(410)
     response = Response(data, mimetype=media_type)
     response.headers["Content-Disposition"] = f'attachment; filename="feedsvc-{language.tag}.{fmt}"'
     return response
@@ -898,31 +873,44 @@ class QueuePage:
     scan_limited: bool = False  # the errors filter stopped before the end of the queue
 
 
-def queue_page(
-    st: Store,
-    language: Language,
-    section: str | None,
-    search: str,
-    status: str,
-    order: str,
-    page: int,
-) -> QueuePage:
+@dataclass(frozen=True)
+class QueueView:
+    """The queue page's filters, order and page number, as its query string chose them."""
+
+    section: str | None
+    search: str
+    status: str  # one of QUEUE_STATUSES
+    order: str  # one of QUEUE_ORDERS
+    page: int
+
+    @classmethod
+    def read(cls, args: MultiDict[str, str]) -> QueueView:
+        """The choices in ``args``; an unknown status, order or page reads as the default."""
+        status = args.get("status", "todo")
+        order = args.get("sort", "oldest")
+        return cls(
+            section=args.get("section") or None,
+            search=args.get("q", "").strip()[:200],
+            status=status if status in QUEUE_STATUSES else "todo",
+            order=order if order in QUEUE_ORDERS else "oldest",
+            page=min(ascii_int(args.get("page", "1")) or 1, 100_000),
+        )
+
+    def where(self, lang: str) -> QueueFilter:
+        """The store's filter; "errors" is no SQL status: it reads all, QA checks them."""
+        status = "all" if self.status == "errors" else self.status
+        return QueueFilter(lang, self.section, self.search, status)
+
+
+def queue_page(st: Store, language: Language, chosen: QueueView) -> QueuePage:
     """One page of a language's review queue; the errors filter scans the QA results."""
-    start = (page - 1) * QUEUE_PAGE
-    lang = language.tag
-    if status != "errors":
+    start = (chosen.page - 1) * QUEUE_PAGE
+    where = chosen.where(language.tag)
+    if chosen.status != "errors":
         items = st.segments.review_queue(
-            lang,
-            section,
-            search=search,
-            status=status,
-            order=order,
-            offset=start,
-            limit=QUEUE_PAGE + 1,
+            where, order=chosen.order, offset=start, limit=QUEUE_PAGE + 1
         )
-        totals: dict[str, int] | None = st.segments.review_queue_totals(
-            lang, section, search=search, status=status
-        )
+        totals: dict[str, int] | None = st.segments.review_queue_totals(where)
         return QueuePage(
             with_flags(st, language, items[:QUEUE_PAGE]), len(items) > QUEUE_PAGE, totals
         )
@@ -932,7 +920,7 @@ def queue_page(
     offset, ended = 0, False
     while len(found) <= start + QUEUE_PAGE and offset < ERRORS_SCAN_LIMIT:
         chunk = st.segments.review_queue(
-            lang, section, search=search, order=order, offset=offset, limit=ERRORS_CHUNK
+            where, order=chosen.order, offset=offset, limit=ERRORS_CHUNK
         )
         found += [item for item in with_flags(st, language, chunk) if item.errors]
         offset += ERRORS_CHUNK

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import lxml.html
+from flask_babel import LazyString, lazy_gettext
 from flask_babel import gettext as _
 from lxml.etree import ParserError
 
@@ -134,53 +135,49 @@ def numbers_message(missing: str | None, extra: str | None) -> str:
     return _("Numbers the source does not have: %(extra)s.", extra=extra or "–")
 
 
+class _Params(dict[str, str]):
+    """An issue's details for its message template: an absent one reads as empty."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+# The localized text of each issue code but "numbers" (whose sentence depends on which
+# details it has); a template's %(name)s is filled from the issue's params.
+_ISSUE_MESSAGES: dict[str, LazyString] = {
+    "placeholder_missing": lazy_gettext("Inline tags or placeholders missing: %(ids)s."),
+    "placeholder_extra": lazy_gettext(
+        "Inline tags or placeholders that the source lacks: %(ids)s."
+    ),
+    "value_typed": lazy_gettext("Keep the placeholders %(ids)s instead of typing their values."),
+    "tag_order": lazy_gettext("Inline tags are nested wrongly."),
+    "links": lazy_gettext(
+        "URLs or e-mail addresses of the source are missing or changed: %(links)s."
+    ),
+    "glossary": lazy_gettext("Glossary: “%(term)s” must be translated as “%(expected)s”."),
+    "length": lazy_gettext("The translation's length is far from the source's (ratio %(ratio)s)."),
+    "untranslated": lazy_gettext("Text seems left untranslated: %(words)s."),
+    "whitespace": lazy_gettext("Leading or trailing spaces differ from the source."),
+    "not_text": lazy_gettext("The translation holds characters that are not text: %(characters)s."),
+    "too_long": lazy_gettext(
+        "The translation has %(length)s characters; at most %(limit)s are accepted."
+    ),
+    "punctuation": lazy_gettext("The final punctuation differs from the source's."),
+    "empty": lazy_gettext("The translation is empty."),
+}
+
+
 def qa_message(issue: qa.Issue) -> str:
-    """The QA warning in the reviewer's language (codes are stable, texts are localized)."""
-    messages = {
-        "numbers": numbers_message(issue.params.get("missing"), issue.params.get("extra")),
-        "placeholder_missing": _(
-            "Inline tags or placeholders missing: %(ids)s.",
-            ids=issue.params.get("placeholders", ""),
-        ),
-        "placeholder_extra": _(
-            "Inline tags or placeholders that the source lacks: %(ids)s.",
-            ids=issue.params.get("placeholders", ""),
-        ),
-        "value_typed": _(
-            "Keep the placeholders %(ids)s instead of typing their values.",
-            ids=issue.params.get("placeholders", ""),
-        ),
-        "tag_order": _("Inline tags are nested wrongly."),
-        "links": _(
-            "URLs or e-mail addresses of the source are missing or changed: %(links)s.",
-            links=issue.params.get("links", ""),
-        ),
-        "glossary": _(
-            "Glossary: “%(term)s” must be translated as “%(expected)s”.",
-            term=issue.params.get("term", ""),
-            expected=issue.params.get("expected", ""),
-        ),
-        "length": _(
-            "The translation's length is far from the source's (ratio %(ratio)s).",
-            ratio=issue.params.get("ratio", ""),
-        ),
-        "untranslated": _(
-            "Text seems left untranslated: %(words)s.", words=issue.params.get("words", "")
-        ),
-        "whitespace": _("Leading or trailing spaces differ from the source."),
-        "not_text": _(
-            "The translation holds characters that are not text: %(characters)s.",
-            characters=issue.params.get("characters", ""),
-        ),
-        "too_long": _(
-            "The translation has %(length)s characters; at most %(limit)s are accepted.",
-            length=issue.params.get("length", ""),
-            limit=issue.params.get("limit", ""),
-        ),
-        "punctuation": _("The final punctuation differs from the source's."),
-        "empty": _("The translation is empty."),
-    }
-    return messages.get(issue.code, qa.message(issue))
+    """The QA warning in the reviewer's language (codes are stable, texts are localized);
+    a code without a localized text falls back to qa's English sentence."""
+    if issue.code == "numbers":
+        return numbers_message(issue.params.get("missing"), issue.params.get("extra"))
+    template = _ISSUE_MESSAGES.get(issue.code)
+    if template is None:
+        return qa.message(issue)
+    # The placeholder messages name their detail "ids" (a msgid the catalogs translate).
+    params = _Params(issue.params, ids=issue.params.get("placeholders", ""))
+    return str(template) % params
 
 
 def issue_items(found: Sequence[qa.Issue], dismissed: Sequence[str]) -> list[dict[str, Any]]:
