@@ -23,9 +23,12 @@ from feedsvc import create_app
 from feedsvc.db import database, make_engine
 from feedsvc.db.migrate import upgrade
 from feedsvc.db.tables import Base
+from feedsvc.demo import load_demo
 from feedsvc.domain import Role
+from feedsvc.jobs import jobs
 from feedsvc.store import Store
 from feedsvc.tokens import issue_token
+from tests.argos_fixture import build_argos_package, install_argos_package
 
 # argostranslate creates folders under HOME when imported: keep this test run's to itself.
 _ARGOS_HOME = tempfile.mkdtemp(prefix="feedsvc-tests-argos-")
@@ -152,6 +155,38 @@ def running_app(database_url: str, **overrides: str) -> Iterator[Flask]:
     finally:
         with app.app_context():
             dispose_app()
+
+
+@contextmanager
+def translating_app(
+    database_url: str,
+    model: Path,
+    packages: Path,
+    languages: str,
+    *,
+    demo: bool = False,
+    **overrides: str,
+) -> Iterator[Flask]:
+    """A running app whose engine runs ``model`` (installed into ``packages``; one beam, as
+    the weights are random), with the demo articles loaded and translated when asked."""
+    install_argos_package(model, packages)
+    settings = {
+        "FEEDSVC_LANGUAGES": languages,
+        "FEEDSVC_ARGOS_PACKAGES_DIR": str(packages),
+        "FEEDSVC_ENGINE_BEAM_SIZE": "1",
+    }
+    with running_app(database_url, **(settings | overrides)) as app:
+        if demo:
+            with app.app_context():
+                load_demo(database(), app.extensions["feedsvc.settings"].target_tags)
+                jobs().worker.run_pending()
+        yield app
+
+
+@pytest.fixture(scope="session")
+def argosmodel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny genuine en→zh Argos package of tests/argos_fixture.py, built once a run."""
+    return build_argos_package(tmp_path_factory.mktemp("argos"), "en", "zh", "1.0")
 
 
 @pytest.fixture

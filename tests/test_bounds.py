@@ -27,8 +27,7 @@ from feedsvc.sanitize import clean_html
 from feedsvc.store import Store
 from feedsvc.tokens import issue_token
 from feedsvc.translation import cut
-from tests.argos_fixture import build_argos_package, install_argos_package
-from tests.conftest import Api, article_doc, running_app
+from tests.conftest import Api, article_doc, running_app, translating_app
 
 SENTENCE = "Workers at site number {n} welcomed the news. "
 BIG = "2097152"  # a request limit above the body limit, so the body check is what answers
@@ -238,11 +237,6 @@ def test_the_cheap_bound_is_never_below_the_real_count() -> None:
 # -- job cancellation ----------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def argosmodel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_argos_package(tmp_path_factory.mktemp("argos"), "en", "zh", "1.0")
-
-
 class Counting:
     """A translator that counts engine calls and runs ``after_first`` after the first."""
 
@@ -277,12 +271,11 @@ class CountingEngines:
 
 @pytest.fixture
 def translating(database_url: str, tmp_path: Path, argosmodel: Path) -> Iterator[Flask]:
-    install_argos_package(argosmodel, tmp_path / "packages")
-    with running_app(
+    with translating_app(
         database_url,
-        FEEDSVC_LANGUAGES="en,zh-Hans:machine",
-        FEEDSVC_ARGOS_PACKAGES_DIR=str(tmp_path / "packages"),
-        FEEDSVC_ENGINE_BEAM_SIZE="1",
+        argosmodel,
+        tmp_path / "packages",
+        "en,zh-Hans:machine",
         FEEDSVC_ENGINE_CALL_TOKENS="40",  # a few sentences per engine call
     ) as app:
         yield app

@@ -25,7 +25,7 @@ from feedsvc.engine import Term, Translated
 from feedsvc.jobs import backoff, jobs
 from feedsvc.store import Store
 from feedsvc.translation import cut, source_hash
-from tests.argos_fixture import build_argos_package, install_argos_package
+from tests.argos_fixture import install_argos_package
 from tests.conftest import Api, dispose_app, make_config
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -349,11 +349,6 @@ def test_feed_updated_never_goes_back_and_ids_survive_a_move(
 
 
 # -- 4: two worker processes race on the same jobs, with a real model ---------------------
-
-
-@pytest.fixture(scope="module")
-def argosmodel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_argos_package(tmp_path_factory.mktemp("argos"), "en", "zh", "1.0")
 
 
 @pytest.fixture

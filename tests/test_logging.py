@@ -26,18 +26,13 @@ from feedsvc.domain import Role
 from feedsvc.logs import JSON_KEYS, accepted_request_id
 from feedsvc.store import Store
 from feedsvc.tokens import issue_token
-from tests.argos_fixture import build_argos_package, install_argos_package
+from tests.argos_fixture import install_argos_package
 from tests.conftest import Api, dispose_app, make_config
 
 BODY = "<p>The Guangzhou Development District opened a robotics park on Monday.</p>"
 REQUEST_ID = "editor-7f3a.post-1"
 CONTEXT = re.compile(r"(\w+)=(\S+)")
 TEXT_LINE = re.compile(r"^\S+ \S+ \[\d+\] \[(?P<level>[A-Z]+)\] (?P<logger>[\w.]+): (?P<rest>.*)$")
-
-
-@pytest.fixture(scope="module")
-def argosmodel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_argos_package(tmp_path_factory.mktemp("argos"), "en", "zh", "1.0")
 
 
 @contextmanager

@@ -22,7 +22,7 @@ from feedsvc.store import Store
 from feedsvc.urls import article_path
 from tests.argos_fixture import install_argos_package
 from tests.conftest import dispose_app
-from tests.test_translation import argosmodel, translating_config  # noqa: F401
+from tests.test_translation import translating_config
 
 BASE = "http://feeds.test"
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -33,7 +33,7 @@ SPACED = re.compile(rf"[{CJK}{CJK_MARK}][ \t\n\r\u00a0]+[{CJK}]")
 
 
 @pytest.fixture
-def translated(database_url: str, tmp_path: Path, argosmodel: Path) -> Iterator[Flask]:  # noqa: F811
+def translated(database_url: str, tmp_path: Path, argosmodel: Path) -> Iterator[Flask]:
     install_argos_package(argosmodel, tmp_path / "packages")
     app = create_app(translating_config(database_url, tmp_path / "packages"))
     with app.app_context():

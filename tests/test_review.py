@@ -14,7 +14,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from lxml import etree
 
-from feedsvc import create_app
 from feedsvc.db import database
 from feedsvc.domain import Role, SegmentStatus
 from feedsvc.exchange import validate_xliff
@@ -22,8 +21,7 @@ from feedsvc.jobs import jobs
 from feedsvc.store import Store
 from feedsvc.tokens import issue_token
 from feedsvc.translation import source_hash
-from tests.argos_fixture import build_argos_package, install_argos_package
-from tests.conftest import Api, dispose_app, make_config
+from tests.conftest import Api, translating_app
 
 BASE = "http://feeds.test"
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -34,25 +32,11 @@ BODY = (
 )
 
 
-@pytest.fixture(scope="module")
-def argosmodel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_argos_package(tmp_path_factory.mktemp("argos"), "en", "zh", "1.0")
-
-
 @pytest.fixture
 def rapp(database_url: str, tmp_path: Path, argosmodel: Path) -> Iterator[Flask]:
-    install_argos_package(argosmodel, tmp_path / "packages")
-    app = create_app(
-        make_config(
-            database_url,
-            FEEDSVC_LANGUAGES="en,zh-Hans:reviewed,fr",
-            FEEDSVC_ARGOS_PACKAGES_DIR=str(tmp_path / "packages"),
-            FEEDSVC_ENGINE_BEAM_SIZE="1",
-        )
-    )
-    yield app
-    with app.app_context():
-        dispose_app()
+    languages = "en,zh-Hans:reviewed,fr"
+    with translating_app(database_url, argosmodel, tmp_path / "packages", languages) as app:
+        yield app
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from flask import Flask
 from playwright.sync_api import Page
 
 from tests.axe import blocking, describe, require_axe, violations
-from tests.test_review import argosmodel, rapp, secrets  # noqa: F401  (fixtures)
+from tests.test_review import rapp, secrets  # noqa: F401  (fixtures)
 from tests.test_review_editor_browser import LOCALES, app, make_story, open_page, sign_in_page  # noqa: F401
 
 

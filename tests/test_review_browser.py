@@ -13,35 +13,23 @@ from flask import Flask
 from lxml import etree
 from playwright.sync_api import Page
 
-from feedsvc import create_app
 from feedsvc.db import database
 from feedsvc.domain import Role
 from feedsvc.jobs import jobs
 from feedsvc.store import Store
 from feedsvc.tokens import issue_token
-from tests.argos_fixture import build_argos_package, install_argos_package
 from tests.browser import screenshot
-from tests.conftest import Api, dispose_app, make_config
+from tests.conftest import Api, translating_app
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 EDITED = "黄埔机器人产业园正式开园"
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+def app(database_url: str, tmp_path: Path, argosmodel: Path) -> Iterator[Flask]:
     """The live server's app: a model installed, zh-Hans published only once reviewed."""
-    install_argos_package(build_argos_package(tmp_path, "en", "zh", "1.0"), tmp_path / "pk")
-    app = create_app(
-        make_config(
-            database_url,
-            FEEDSVC_LANGUAGES="en,zh-Hans:reviewed",
-            FEEDSVC_ARGOS_PACKAGES_DIR=str(tmp_path / "pk"),
-            FEEDSVC_ENGINE_BEAM_SIZE="1",
-        )
-    )
-    yield app
-    with app.app_context():
-        dispose_app()
+    with translating_app(database_url, argosmodel, tmp_path / "pk", "en,zh-Hans:reviewed") as app:
+        yield app
 
 
 def prepare(app: Flask) -> tuple[str, int]:

@@ -26,7 +26,7 @@ from feedsvc.review import segment_etag
 from feedsvc.store import Store
 from tests.browser import screenshot
 from tests.conftest import Api
-from tests.test_review import argosmodel, rapp, secrets  # noqa: F401  (fixtures)
+from tests.test_review import rapp, secrets  # noqa: F401  (fixtures)
 from tests.test_review_workflow import ATOM, PROVENANCE, clean_target, set_machine_texts
 
 ZH = "zh-Hans"

@@ -22,7 +22,7 @@ from feedsvc.jobs import jobs
 from feedsvc.store import Store
 from feedsvc.tokens import issue_token
 from tests.conftest import Api
-from tests.test_review import argosmodel, rapp  # noqa: F401  (fixtures)
+from tests.test_review import rapp  # noqa: F401  (fixtures)
 
 NS = {"x": XLIFF_NAMESPACE}
 TITLE = "District opens park"

@@ -26,7 +26,6 @@ from tests.test_review import (  # noqa: F401  (fixtures)
     ATOM,
     BASE,
     api,
-    argosmodel,
     article,
     csrf_of,
     rapp,

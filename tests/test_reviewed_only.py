@@ -16,12 +16,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from feedsvc import create_app
-from feedsvc.db import database
-from feedsvc.demo import load_demo
-from feedsvc.jobs import jobs
-from tests.argos_fixture import build_argos_package, install_argos_package
-from tests.conftest import dispose_app, make_config
+from tests.conftest import translating_app
 from tests.feedcheck import check_atom, check_json_feed, check_rss
 from tests.test_feed_validity import next_url
 
@@ -31,22 +26,10 @@ SCOPES = ["", "news/", "business/", "culture/heritage/"]
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    install_argos_package(build_argos_package(tmp_path, "en", "zh", "1.0"), tmp_path / "pk")
-    app = create_app(
-        make_config(
-            database_url,
-            FEEDSVC_LANGUAGES="en,zh-Hans:machine,zh-Hant:from=zh-Hans",
-            FEEDSVC_ARGOS_PACKAGES_DIR=str(tmp_path / "pk"),
-            FEEDSVC_ENGINE_BEAM_SIZE="1",
-        )
-    )
-    with app.app_context():
-        load_demo(database(), app.extensions["feedsvc.settings"].target_tags)
-        jobs().worker.run_pending()
-    yield app
-    with app.app_context():
-        dispose_app()
+def app(database_url: str, tmp_path: Path, argosmodel: Path) -> Iterator[Flask]:
+    languages = "en,zh-Hans:machine,zh-Hant:from=zh-Hans"
+    with translating_app(database_url, argosmodel, tmp_path / "pk", languages, demo=True) as app:
+        yield app
 
 
 def every_item(web: FlaskClient, url: str) -> list[dict[str, object]]:

@@ -24,14 +24,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from lxml import etree
 
-from feedsvc import create_app
 from feedsvc.db import database
-from feedsvc.demo import load_demo
 from feedsvc.jobs import jobs
 from feedsvc.store import ArticleFilter, Store
 from feedsvc.web import sitemaps
-from tests.argos_fixture import build_argos_package, install_argos_package
-from tests.conftest import Api, article_doc, dispose_app, make_config
+from tests.conftest import Api, article_doc, translating_app
 
 BASE = "http://feeds.test"
 LANGUAGES = {"en": "en", "zh-hans": "zh-Hans", "zh-hant": "zh-Hant"}  # URL tag → BCP 47
@@ -43,23 +40,16 @@ NS = {"s": SITEMAP_NS, "x": XHTML_NS, "n": NEWS_NS}
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    install_argos_package(build_argos_package(tmp_path, "en", "zh", "1.0"), tmp_path / "pk")
-    app = create_app(
-        make_config(
-            database_url,
-            FEEDSVC_LANGUAGES="en,zh-Hans:reviewed,zh-Hant:from=zh-Hans",
-            FEEDSVC_ARGOS_PACKAGES_DIR=str(tmp_path / "pk"),
-            FEEDSVC_ENGINE_BEAM_SIZE="1",
-            FEEDSVC_TIMEZONE="Asia/Shanghai",
-        )
-    )
-    with app.app_context():
-        load_demo(database(), app.extensions["feedsvc.settings"].target_tags)
-        jobs().worker.run_pending()
-    yield app
-    with app.app_context():
-        dispose_app()
+def app(database_url: str, tmp_path: Path, argosmodel: Path) -> Iterator[Flask]:
+    with translating_app(
+        database_url,
+        argosmodel,
+        tmp_path / "pk",
+        "en,zh-Hans:reviewed,zh-Hant:from=zh-Hans",
+        demo=True,
+        FEEDSVC_TIMEZONE="Asia/Shanghai",
+    ) as app:
+        yield app
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from feedsvc.segments import segment_text
 from feedsvc.store import Store
 from feedsvc.tokens import issue_token
 from feedsvc.translation import cut, source_hash
-from tests.argos_fixture import build_argos_package, install_argos_package
+from tests.argos_fixture import install_argos_package
 from tests.conftest import Api, dispose_app, flushed_test_redis, make_config
 
 BODY = (
@@ -36,11 +36,6 @@ BODY = (
     '<p>Officials said the <a href="https://gdd.example.org/park">park</a> will host '
     '<strong>120 companies</strong>. "We are ready," said Dr. Fang.</p>'
 )
-
-
-@pytest.fixture(scope="session")
-def argosmodel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_argos_package(tmp_path_factory.mktemp("argos"), "en", "zh", "1.0")
 
 
 def translating_config(database_url: str, packages: Path, **overrides: str) -> dict[str, str]:
