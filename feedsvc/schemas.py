@@ -248,9 +248,7 @@ class ArticleOut(BaseModel):
     slug: str = Field(description="The last part of the article's page URLs")
     title: str = Field(description="Plain text, as written")
     summary: str | None = Field(description="Plain text; feeds show it as the entry summary")
-    body_html: str = Field(
-        description="The HTML as given; pages and feeds show it sanitized (nh3)"
-    )
+    body_html: str = Field(description="The HTML as given; pages and feeds show it sanitized (nh3)")
     author: str | None = Field(description="The byline, plain text")
     published_at: datetime = Field(description="When the article was first published")
     source_name: str | None = Field(description="Where the news came from, e.g. an agency")
@@ -485,9 +483,7 @@ class ProblemFieldError(BaseModel):
 class Problem(BaseModel):
     """RFC 9457 problem details."""
 
-    type: str = Field(
-        description="A URI that names the kind of problem"
-    )
+    type: str = Field(description="A URI that names the kind of problem")
     title: str = Field(description="A short summary of the kind of problem, the same each time")
     status: int = Field(description="The HTTP status code of this response")
     detail: str | None = Field(None, description="What went wrong in this request")
