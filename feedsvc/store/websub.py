@@ -30,7 +30,6 @@ def digest(*parts: str) -> str:
 class TopicState:
     """What was last announced for a topic, so unchanged feeds are not pinged again."""
 
-    scope: str
     signature: str
     version: int
 
@@ -110,14 +109,9 @@ class WebSub(LeasedQueue[WebSubJobRow]):
     def topics(self) -> dict[str, TopicState]:
         """Every topic's last announced state, so a sweep pings only the feeds that changed."""
         found = self.session.execute(
-            select(
-                WebSubTopicRow.topic,
-                WebSubTopicRow.scope,
-                WebSubTopicRow.signature,
-                WebSubTopicRow.version,
-            )
+            select(WebSubTopicRow.topic, WebSubTopicRow.signature, WebSubTopicRow.version)
         )
-        return {topic: TopicState(scope, sig, version) for topic, scope, sig, version in found}
+        return {topic: TopicState(signature, version) for topic, signature, version in found}
 
     def record_topic(
         self,
