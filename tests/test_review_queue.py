@@ -21,7 +21,6 @@ from tests.test_review import api, csrf_of, segments_of, sign_in
 
 # The review screens' fixtures: an app with an en→zh model (none for fr), tokens of each
 # role, an article translated into zh-Hans.
-argosmodel = test_review.argosmodel
 rapp = test_review.rapp
 secrets = test_review.secrets
 article = test_review.article
