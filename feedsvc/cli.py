@@ -13,6 +13,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from .articles import utcnow
 from .config import ConfigError
 from .db import database
 from .db.migrate import upgrade
@@ -87,7 +88,6 @@ def tokens_group() -> None:
 )
 @with_appcontext
 def tokens_create(role: str, languages: tuple[str, ...], name: str, expires: str | None) -> None:
-    from .articles import utcnow
     from .tokens import issue_token, parse_expiry
 
     now = utcnow()
@@ -116,8 +116,6 @@ def tokens_create(role: str, languages: tuple[str, ...], name: str, expires: str
 @with_appcontext
 def tokens_list() -> None:
     """id, prefix, role, languages, state (active, revoked, expired), name, expiry."""
-    from .articles import utcnow
-
     now = utcnow()
     with database().session() as session:
         for token in Store(session).tokens.all():
@@ -133,8 +131,6 @@ def tokens_list() -> None:
 @click.argument("token_id", type=int)
 @with_appcontext
 def tokens_revoke(token_id: int) -> None:
-    from .articles import utcnow
-
     with _store() as store:
         store.tokens.revoke(token_id, utcnow())
     click.echo(f"token {token_id} revoked")
@@ -351,8 +347,6 @@ def glossary_list(lang: str) -> None:
 @click.argument("term_id", type=int)
 @with_appcontext
 def glossary_remove(term_id: int) -> None:
-    from .articles import utcnow
-
     with _store() as store:
         store.glossary.delete(term_id, utcnow())
     click.echo(f"removed term {term_id}")
