@@ -241,14 +241,18 @@ class ArticleOut(BaseModel):
 
     id: int = Field(description="The article's number: its URLs and API paths use it")
     external_id: str = Field(
-        description="The publishing system's own id (given, or made from the id): POST with it "
-        "again updates this article"
+        description="The publishing system's own id, or a urn:uuid the service made when none "
+        "was given: POST with it again updates this article"
     )
     section: str = Field(description="The section's path, e.g. news/world")
     slug: str = Field(description="The last part of the article's page URLs")
-    title: str = Field(description="Plain text, as written")
-    summary: str | None = Field(description="Plain text; feeds show it as the entry summary")
-    body_html: str = Field(description="The HTML as given; pages and feeds show it sanitized (nh3)")
+    title: str = Field(description="Plain text: markup was removed when the article was saved")
+    summary: str | None = Field(
+        description="Plain text, like the title; feeds show it as the entry summary"
+    )
+    body_html: str = Field(
+        description="The HTML as stored: sanitized (nh3) when the article was saved"
+    )
     author: str | None = Field(description="The byline, plain text")
     published_at: datetime = Field(description="When the article was first published")
     source_name: str | None = Field(description="Where the news came from, e.g. an agency")
@@ -336,7 +340,7 @@ class GlossaryOut(RootModel[GlossaryTerm]):
 class GlossaryList(BaseModel):
     """The glossary terms of one language pair."""
 
-    items: list[GlossaryTerm]
+    items: list[GlossaryOut]
 
 
 class SegmentOut(BaseModel):

@@ -35,7 +35,9 @@ def translations(message: Message) -> list[str]:
 def test_template_matches_the_code() -> None:
     pot = set(catalog(ROOT / "translations" / "messages.pot"))
     found = extracted()
-    assert found - pot == set(), "run: pybabel extract -F babel.cfg -o translations/messages.pot ."
+    assert found - pot == set(), (
+        "run: pybabel extract -F babel.cfg -k lazy_gettext -o translations/messages.pot ."
+    )
     assert pot - found == set(), "messages.pot lists strings the code no longer has"
 
 

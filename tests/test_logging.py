@@ -23,7 +23,7 @@ from flask import Flask
 from feedsvc import create_app
 from feedsvc.db import database
 from feedsvc.domain import Role
-from feedsvc.logs import JSON_KEYS, accepted_request_id
+from feedsvc.logs import JSON_KEYS
 from feedsvc.store import Store
 from feedsvc.tokens import issue_token
 from tests.argos_fixture import install_argos_package
@@ -217,20 +217,34 @@ def test_the_worker_command_logs_json_with_job_context(database_url: str, editor
     assert all(r["job_id"] for r in started)
 
 
-def test_request_ids_stay_unique_across_forked_workers() -> None:
-    """gunicorn forks workers from one process: each must hand out its own ids."""
-    before = accepted_request_id(None)
-    reader, writer = os.pipe()
-    child = os.fork()
-    if child == 0:  # the forked worker
+FORKING_WORKER = """
+import os, sys
+from feedsvc.logs import accepted_request_id
+before = accepted_request_id(None)
+reader, writer = os.pipe()
+child = os.fork()
+if child == 0:  # the forked worker: report its ids, and never go on running this script
+    try:
         os.write(writer, " ".join(accepted_request_id(None) for _ in range(3)).encode())
+    finally:
         os._exit(0)
-    os.close(writer)
-    os.waitpid(child, 0)
-    with os.fdopen(reader) as pipe:
-        in_child = pipe.read().split()
-    in_parent = [accepted_request_id(None) for _ in range(3)]
-    ids = [before, *in_child, *in_parent]
+os.close(writer)
+os.waitpid(child, 0)
+with os.fdopen(reader) as pipe:
+    in_child = pipe.read().split()
+print(" ".join([before, *in_child, *(accepted_request_id(None) for _ in range(3))]))
+"""
+
+
+def test_request_ids_stay_unique_across_forked_workers() -> None:
+    """gunicorn forks workers from one process: each must hand out its own ids. Forked in
+    a fresh interpreter, which has no threads of a test session to copy."""
+    run = subprocess.run(
+        [sys.executable, "-c", FORKING_WORKER], capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0, run.stderr
+    ids = run.stdout.split()
+    before, in_child, in_parent = ids[0], ids[1:4], ids[4:]
     assert len(set(ids)) == len(ids) == 7
     assert all(re.fullmatch(r"[0-9a-f]{32}", value) for value in ids)
-    assert in_child[0][:24] != in_parent[0][:24], "a forked worker starts a prefix of its own"
+    assert in_child[0][:24] != in_parent[0][:24] == before[:24], "a fork starts its own prefix"

@@ -196,8 +196,9 @@ def test_a_view_can_allow_framing(app: Flask) -> None:
 
 def test_a_feed_answers_the_same_304_from_every_path(demo: Flask) -> None:
     """A 304 carries what a cache updates, whichever path answers it: the hit path
-    before Flask, or the view (a query string skips the hit path). Page headers on a 304
-    would differ from one worker to the next, and a cache would store them on the feed."""
+    before Flask, or the view (?page=1, a parameter it knows, skips the hit path). Page
+    headers on a 304 would differ from one worker to the next, and a cache would store
+    them on the feed."""
     client = demo.test_client()
     etag = client.get("/en/feed.atom").headers["ETag"]
     plain = client.get("/en/feed.atom", headers={"If-None-Match": etag})

@@ -220,9 +220,10 @@ class LanguagePairEntry:
     """An entry of a table kept per (source, target) language pair, as translation memory
     and the glossary are: every read of them is of one pair."""
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    source_lang: Mapped[str] = mapped_column(String(35))
-    target_lang: Mapped[str] = mapped_column(String(35))
+    # First in the table, as the migrations create them (a mixin's columns come last).
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, sort_order=-1)
+    source_lang: Mapped[str] = mapped_column(String(35), sort_order=-1)
+    target_lang: Mapped[str] = mapped_column(String(35), sort_order=-1)
 
     @classmethod
     def of_pair(cls, source_lang: str, target_lang: str) -> ColumnElement[bool]:

@@ -435,9 +435,7 @@ class Segments(Repository):
     ) -> list[QueueItem]:
         """The articles ``where`` selects, with their review counts, one page of them.
         ``order``: oldest | confidence | changed."""
-        grouped, columns = self._queue_query(
-            where.lang, where.section_path, where.search, where.status
-        )
+        grouped, columns = self._queue_query(where)
         if order == "confidence":
             keys = [case((columns["lowest"].is_(None), 1), else_=0), columns["lowest"]]
         elif order == "changed":
@@ -467,7 +465,7 @@ class Segments(Repository):
     def review_queue_totals(self, where: QueueFilter) -> dict[str, int]:
         """What :meth:`review_queue` finds over all its pages, in one query: articles,
         segments, approved segments, words and words still to review."""
-        grouped, _ = self._queue_query(where.lang, where.section_path, where.search, where.status)
+        grouped, _ = self._queue_query(where)
         found = grouped.subquery()
         row = self.session.execute(
             select(
@@ -481,9 +479,7 @@ class Segments(Repository):
         names = ("articles", "segments", "approved", "words", "words_to_review")
         return {name: int(value or 0) for name, value in zip(names, row, strict=True)}
 
-    def _queue_query(
-        self, lang: str, section_path: str | None, search: str | None, status: str
-    ) -> tuple[Select[Any], dict[str, Any]]:
+    def _queue_query(self, where: QueueFilter) -> tuple[Select[Any], dict[str, Any]]:
         approved_value = SegmentStatus.APPROVED.value
         to_review = or_(
             SegmentRow.status != approved_value, SegmentRow.previous_source.is_not(None)
@@ -509,20 +505,20 @@ class Segments(Repository):
             )
             .join(SegmentRow, SegmentRow.article_id == ArticleRow.id)
             .join(SectionRow, SectionRow.id == ArticleRow.section_id)
-            .where(SegmentRow.lang == lang, ArticleRow.deleted_at.is_(None))
+            .where(SegmentRow.lang == where.lang, ArticleRow.deleted_at.is_(None))
             .group_by(ArticleRow.id, ArticleRow.title, SectionRow.path)
         )
-        if section_path:
+        if where.section_path:
             query = query.where(
                 or_(
-                    SectionRow.path == section_path,
-                    SectionRow.path.startswith(section_path + "/", autoescape=True),
+                    SectionRow.path == where.section_path,
+                    SectionRow.path.startswith(where.section_path + "/", autoescape=True),
                 )
             )
-        if search and search.strip():
-            text = search.strip()
+        if where.search and where.search.strip():
+            text = where.search.strip()
             matching = select(SegmentRow.article_id).where(
-                SegmentRow.lang == lang,
+                SegmentRow.lang == where.lang,
                 or_(
                     SegmentRow.source.icontains(text, autoescape=True),
                     SegmentRow.target.icontains(text, autoescape=True),
@@ -531,13 +527,13 @@ class Segments(Repository):
             query = query.where(
                 or_(ArticleRow.title.icontains(text, autoescape=True), ArticleRow.id.in_(matching))
             )
-        if status == "todo":
+        if where.status == "todo":
             query = query.having(
                 or_(columns["approved"] < columns["total"], columns["changed"] > 0)
             )
-        elif status == "done":
+        elif where.status == "done":
             query = query.having(columns["approved"] == columns["total"], columns["changed"] == 0)
-        elif status == "changed":
+        elif where.status == "changed":
             query = query.having(columns["changed"] > 0)
         return query, columns
 

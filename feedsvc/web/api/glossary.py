@@ -39,7 +39,7 @@ def list_glossary(lang_tag: str) -> Response:
     """Glossary of a language pair (en → lang_tag)."""
     language = target_language(lang_tag)
     terms = current_store().glossary.terms(SOURCE_LANGUAGE, language.tag)
-    return respond(GlossaryList(items=terms))
+    return respond(GlossaryList(items=[GlossaryOut(term) for term in terms]))
 
 
 @bp.post("/glossary/<lang_tag>")
