@@ -15,14 +15,17 @@ import shutil
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
-from werkzeug.serving import make_server
+from werkzeug.serving import BaseWSGIServer, make_server
 
 from tests.conftest import skip_or_fail
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 
 def _find_chromium() -> str | None:
@@ -55,10 +58,27 @@ def _chromium() -> str:
     raise AssertionError("unreachable: skip_or_fail raises")
 
 
+def dev_server(app: WSGIApplication, port: int = 0) -> BaseWSGIServer:
+    """werkzeug's threaded server for ``app`` on 127.0.0.1 (``port`` 0: a free one), each
+    response body read and closed before it is sent. When a browser drops a connection,
+    the dev server's clean-up reads the socket first, raises, and never closes the body:
+    an open static file, then a ResourceWarning (an error here) in whichever test runs."""
+
+    def closing_body(environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return make_server("127.0.0.1", port, closing_body, threaded=True)
+
+
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
     """Serve ``app`` on 127.0.0.1 at a free port; yield its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = dev_server(app)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:

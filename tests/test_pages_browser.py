@@ -16,13 +16,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 from playwright.sync_api import Page
-from werkzeug.serving import make_server
 
 from feedsvc import create_app
 from feedsvc.db import database
 from feedsvc.demo import load_demo
 from feedsvc.jobs import jobs
-from tests.browser import screenshot
+from tests.browser import dev_server, screenshot
 from tests.conftest import dispose_app, make_config
 
 ZONE = "Asia/Shanghai"
@@ -52,7 +51,7 @@ def site(database_url: str) -> Iterator[str]:
     with app.app_context():
         load_demo(database(), app.extensions["feedsvc.settings"].target_tags)
         jobs().worker.run_pending()
-    server = make_server("127.0.0.1", port, app, threaded=True)
+    server = dev_server(app, port)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

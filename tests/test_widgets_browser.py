@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from flask import Flask
 from playwright.sync_api import Dialog, Frame, Page, Route
-from werkzeug.serving import make_server
 
 from feedsvc.db import database
 from feedsvc.demo import load_demo
@@ -31,7 +30,7 @@ from feedsvc.domain import Variant, VariantOrigin, VariantStatus
 from feedsvc.sanitize import clean_html
 from feedsvc.store import ArticleFilter, Store
 from feedsvc.web.embed import embed_snippets
-from tests.browser import screenshot
+from tests.browser import dev_server, screenshot
 from tests.conftest import running_app
 
 if TYPE_CHECKING:
@@ -192,7 +191,7 @@ def live(database_url: str) -> Iterator[Live]:
     def dispatch(environ: WSGIEnvironment, start_response: StartResponse) -> Any:
         return apps["app"](environ, start_response)
 
-    server = make_server("127.0.0.1", 0, dispatch, threaded=True)
+    server = dev_server(dispatch)
     base = f"http://127.0.0.1:{server.server_port}"
     with running_app(
         database_url,
